@@ -1,0 +1,84 @@
+"""eventreg: event registration and on-site check-in."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import ProductionConfig, config_from_env
+
+from .db import configure_sqlite, is_sqlite
+from .extensions import babel, csrf, db, login_manager, migrate
+from .i18n import select_locale
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class=None, **overrides):
+    """Build the application: config, extensions, blueprints, CLI."""
+    config_class = config_class or config_from_env()
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("EVENTREG_INSTANCE_PATH", str(BASE_DIR / "instance")),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if issubclass(config_class, ProductionConfig):
+        config_class.check(app)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'eventreg.sqlite3'}"
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    login_manager.init_app(app)
+    with app.app_context():
+        if is_sqlite(db.engine):
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    _register_models()
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_models():
+    # Import every feature's models so that Alembic and relationships see all tables.
+    from .auth import models as _auth  # noqa: F401
+    from .checkin import models as _checkin  # noqa: F401
+    from .events import models as _events  # noqa: F401
+    from .registration import models as _registration  # noqa: F401
+
+
+def _register_blueprints(app):
+    from . import auth, checkin, core, events, registration
+
+    for package in (core, events, registration, auth, checkin):
+        app.register_blueprint(package.bp)
+    core.views.register_error_pages(app)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        from .auth.models import User
+        return db.session.get(User, int(user_id))
+
+
+def _register_template_helpers(app):
+    from flask_babel import format_date
+
+    from .i18n import current_language
+    from .registration.validators import format_phone, mask_iin
+
+    app.jinja_env.filters.update(phone=format_phone, mask_iin=mask_iin, date_long=lambda d: format_date(d, "long"))
+    app.jinja_env.globals.update(current_language=current_language, languages=app.config["LANGUAGES"])
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

@@ -1,0 +1,89 @@
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import utcnow
+from ..extensions import db
+from ..text import search_key
+
+CONFIRMED = "confirmed"
+WAITLISTED = "waitlisted"
+CANCELLED = "cancelled"
+STATUSES = (CONFIRMED, WAITLISTED, CANCELLED)
+
+# Reference codes are read aloud and typed at the door: no 0/O, 1/I/L.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 8
+
+
+def new_reference():
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def new_secret():
+    """The key to the participant's private page: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+class Registration(db.Model):
+    __table_args__ = (
+        # One registration per person per event; NULLs (no IIN given, erased data) never clash.
+        UniqueConstraint("event_id", "iin"),
+        UniqueConstraint("event_id", "email"),
+        UniqueConstraint("event_id", "reference"),
+        CheckConstraint(f"status IN {STATUSES!r}", name="status"),
+        Index("ix_registration_waitlist", "event_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(16), default=new_reference)
+    secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    patronymic: Mapped[str] = mapped_column(String(100), default="")
+    latin_name: Mapped[str] = mapped_column(String(200), default="")
+    iin: Mapped[str | None] = mapped_column(String(12))
+    birth_date: Mapped[date | None]
+    sex: Mapped[str | None] = mapped_column(String(1))
+    # Comma-separated codes (birth_date_mismatch, sex_mismatch) for the organizer to look at.
+    iin_warnings: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="RESTRICT"), index=True)
+    organization: Mapped[str] = mapped_column(String(300), default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id", ondelete="RESTRICT"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="kk")
+
+    consent_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+    consent_version: Mapped[str] = mapped_column(String(32), default="")
+    guardian_name: Mapped[str] = mapped_column(String(200), default="")
+    guardian_consent_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+
+    status: Mapped[str] = mapped_column(String(16), default=CONFIRMED)
+    search_key: Mapped[str] = mapped_column(String(600), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+
+    event = relationship("Event")
+    region = relationship("Region")
+    category = relationship("Category")
+
+    @property
+    def full_name(self):
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+    @property
+    def display_reference(self):
+        return f"{self.reference[:4]}-{self.reference[4:]}"
+
+    @property
+    def warnings(self):
+        return [w for w in self.iin_warnings.split(",") if w]
+
+    def refresh_search_key(self):
+        self.search_key = search_key(self.last_name, self.first_name, self.patronymic, self.latin_name)
