@@ -3,7 +3,6 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from .extensions import db
 

@@ -14,7 +14,7 @@ def _read_password():
     return sys.stdin.readline().rstrip("\n")
 
 
-@bp.cli.command("create-user", help="Create a user (password from a prompt or standard input) with a role for an event.")
+@bp.cli.command("create-user", help="Create a user with a role for an event; password from a prompt or stdin.")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--event", "slug", required=True, help="The event's slug.")

@@ -1,13 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from .messages import message_for
 from .validators import ValidationFailure, normalize_phone, parse_iin
 
-LANGUAGE_CHOICES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
-SEX_CHOICES = [("", _l("Not specified")), ("F", _l("Female")), ("M", _l("Male"))]
+LANGUAGE_CHOICES = [SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский"), SelectChoice("en", "English")]
+SEX_CHOICES = [SelectChoice("", _l("Not specified")), SelectChoice("F", _l("Female")), SelectChoice("M", _l("Male"))]
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 def valid_iin(form, field):
@@ -32,15 +37,18 @@ def _required():
 class ParticipantForm(FlaskForm):
     """The participant's own details: used to sign up and to correct them later."""
 
-    last_name = StringField(_l("Last name"), [_required(), Length(max=100)], render_kw={"autocomplete": "family-name"})
-    first_name = StringField(_l("First name"), [_required(), Length(max=100)], render_kw={"autocomplete": "given-name"})
-    patronymic = StringField(_l("Patronymic"), [Optional(), Length(max=100)], render_kw={"autocomplete": "additional-name"})
+    last_name = StringField(_l("Last name"), [_required(), Length(max=100)], filters=[strip],
+                            render_kw={"autocomplete": "family-name"})
+    first_name = StringField(_l("First name"), [_required(), Length(max=100)], filters=[strip],
+                             render_kw={"autocomplete": "given-name"})
+    patronymic = StringField(_l("Patronymic"), [Optional(), Length(max=100)], filters=[strip],
+                             render_kw={"autocomplete": "additional-name"})
     latin_name = StringField(
-        _l("Name in Latin letters, as in your passport"), [Optional(), Length(max=200)],
+        _l("Name in Latin letters, as in your passport"), [Optional(), Length(max=200)], filters=[strip],
         description=_l("For international badges. Leave empty if you have no passport."),
     )
     iin = StringField(
-        _l("IIN"), [Optional(), valid_iin],
+        _l("IIN"), [Optional(), valid_iin], filters=[strip],
         description=_l("Individual identification number: 12 digits. Citizens and residents of Kazakhstan."),
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 14},
     )
@@ -48,21 +56,22 @@ class ParticipantForm(FlaskForm):
                            render_kw={"autocomplete": "bday"})
     sex = SelectField(_l("Sex"), choices=SEX_CHOICES, validators=[Optional()],
                       description=_l("Not needed if you give your IIN."))
-    phone = TelField(_l("Mobile phone"), [_required(), valid_phone],
+    phone = TelField(_l("Mobile phone"), [_required(), valid_phone], filters=[strip],
                      render_kw={"autocomplete": "tel", "placeholder": "+7 7XX XXX XX XX"})
     email = EmailField(_l("Email"), [_required(), Email(message=_l("Enter a valid email address."),
                                                         check_deliverability=False), Length(max=254)],
-                       render_kw={"autocomplete": "email"})
-    region = SelectField(_l("Region (delegation)"), coerce=int, validators=[DataRequired(message=_l("Choose your region from the list."))])
-    organization = StringField(_l("Organization"), [Optional(), Length(max=300)],
+                       filters=[strip], render_kw={"autocomplete": "email"})
+    region = SelectField(_l("Region (delegation)"), coerce=int,
+                         validators=[DataRequired(message=_l("Choose your region from the list."))])
+    organization = StringField(_l("Organization"), [Optional(), Length(max=300)], filters=[strip],
                                description=_l("Volunteer group, school, university or employer."))
     language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
-    guardian_name = StringField(_l("Parent or guardian: full name"), [Optional(), Length(max=200)])
+    guardian_name = StringField(_l("Parent or guardian: full name"), [Optional(), Length(max=200)], filters=[strip])
     guardian_consent = BooleanField(_l("I am the parent or guardian and I consent to this participation "
                                        "and to the processing of the participant's personal data."))
 
     def set_choices(self, event, language):
-        self.region.choices = [(0, "—")] + [(r.id, r.name_in(language)) for r in event.regions]
+        self.region.choices = [SelectChoice(0, "—")] + [SelectChoice(r.id, r.name_in(language)) for r in event.regions]
 
 
 class SignUpForm(ParticipantForm):
@@ -73,7 +82,9 @@ class SignUpForm(ParticipantForm):
 
     def set_choices(self, event, language):
         super().set_choices(event, language)
-        self.category.choices = [(c.id, c.name_in(language)) for c in event.categories if c.self_registration]
+        self.category.choices = [
+            SelectChoice(c.id, c.name_in(language)) for c in event.categories if c.self_registration
+        ]
 
 
 class CancelForm(FlaskForm):

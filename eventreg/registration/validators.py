@@ -31,7 +31,7 @@ def iin_check_digit(first_eleven):
     """The check digit for eleven digits, or None when no valid IIN has this prefix."""
     digits = [int(ch) for ch in first_eleven]
     for weights in (_FIRST_WEIGHTS, _SECOND_WEIGHTS):
-        check = sum(d * w for d, w in zip(digits, weights)) % 11
+        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
         if check != 10:
             return check
     return None  # both passes give 10: such an IIN cannot exist (never default to 0)
