@@ -6,6 +6,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from flask import has_app_context
+from flask.testing import FlaskClient
+
 from config import TestConfig
 from eventreg import create_app
 from eventreg.events.service import seed_demo
@@ -63,16 +66,48 @@ def database_url(request, make_database):
     return url
 
 
+class Client(FlaskClient):
+    """A test client after whose requests the test sees what they committed.
+
+    On SQLite a transaction reads from the snapshot taken at its first read, so the
+    test's own session ends its transaction after each request (tests commit what
+    they set up before they make a request)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Assertions read English messages; language tests send their own header.
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        if has_app_context():  # not in the worker threads of concurrency tests
+            db.session.rollback()
+        return response
+
+
+def make_app(database_url, **overrides):
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, **overrides)
+    app.test_client_class = Client
+    return app
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
+    """The app under test. The test body runs in the app context of a twin app on the same
+    database, so that each request still gets a fresh app context of its own, as in
+    production (a request reuses an active context of the same app, with its `g`, its
+    cached locale and its logged-in user)."""
     os.environ["EVENTREG_INSTANCE_PATH"] = str(tmp_path / "instance")
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
-    with app.app_context():
-        yield app
+    served = make_app(database_url)
+    inspector = make_app(database_url)
+    with inspector.app_context():
+        yield served
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+        db.engine.dispose()
+    with served.app_context():
         db.engine.dispose()
 
 

@@ -11,7 +11,8 @@ from .helpers import make_iin
 
 
 def registrations(event):
-    return db.session.execute(db.select(Registration).filter_by(event_id=event.id)).scalars().all()
+    query = db.select(Registration).filter_by(event_id=event.id).order_by(Registration.id)
+    return db.session.execute(query).scalars().all()
 
 
 def test_sign_up_stores_the_participant_and_redirects_to_the_private_page(sign_up, event, client):

@@ -1,0 +1,60 @@
+"""The command-line interface: seed-demo, create-user, migrations."""
+from datetime import date
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from config import TestConfig
+from eventreg import create_app
+from eventreg.auth.models import User
+from eventreg.events.models import Event
+from eventreg.extensions import db
+
+
+def test_seed_demo_creates_the_event_with_open_registration_and_is_idempotent(runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "asyl-jurek-2021" in result.output
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    [event] = db.session.execute(db.select(Event)).scalars().all()
+    assert event.registration_state() == "open"
+    assert event.starts_on > date.today()
+    assert len(event.regions) == 17
+    assert {r.code for r in event.regions} >= {"AKM", "ALA", "AST", "SHY"}
+    assert [c.code for c in event.categories] == ["volunteer", "group_leader", "yrc", "guest", "press", "staff"]
+    from eventreg.checkin.models import Checkpoint
+    assert db.session.execute(db.select(db.func.count()).select_from(Checkpoint)).scalar() == 4
+
+
+def test_create_user_reads_the_password_from_standard_input(runner, event):
+    result = runner.invoke(args=["create-user", "Org@Example.kz", "--role", "organizer", "--event", event.slug],
+                           input="correct horse battery\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(db.select(User)).scalar_one()
+    assert user.email == "org@example.kz"
+    assert user.check_password("correct horse battery")
+    assert user.password_hash != "correct horse battery"
+    assert user.role_for(event) == "organizer"
+
+
+def test_create_user_refuses_an_unknown_event_and_a_short_password(runner, event):
+    assert runner.invoke(args=["create-user", "a@example.kz", "--role", "staff", "--event", "nope"],
+                         input="long enough password\n").exit_code != 0
+    assert runner.invoke(args=["create-user", "a@example.kz", "--role", "staff", "--event", event.slug],
+                         input="short\n").exit_code != 0
+    assert db.session.execute(db.select(User)).first() is None
+
+
+def test_migrations_build_the_schema_of_the_models(make_database, database_url):
+    """`flask db upgrade` on an empty database gives exactly the tables the models describe."""
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=make_database(kind))
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        with db.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert diff == []
+            assert "alembic_version" in sa.inspect(connection).get_table_names()
+        db.engine.dispose()

@@ -1,0 +1,58 @@
+"""Health check, languages and error pages."""
+from eventreg.extensions import db
+
+
+def test_healthz_answers_200_with_the_database_reachable(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(app, tmp_path):
+    from config import TestConfig
+    from eventreg import create_app
+
+    broken = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://127.0.0.1:1/none")
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+
+
+def test_sign_up_page_speaks_kazakh_when_the_browser_asks_for_no_language_we_have(client, event):
+    page = client.get(f"/events/{event.slug}/register", headers={"Accept-Language": "de-DE,fr;q=0.8"})
+    assert '<html lang="kk">' in page.text
+    assert "«Асыл жүрек» республикалық волонтерлар слеті" in page.text
+    assert "Ақмола облысы" in page.text
+    assert "Тіркелу" in page.text and "Тегі" in page.text
+
+
+def test_refusals_are_explained_in_kazakh(client, event):
+    from .helpers import sign_up_form
+
+    response = client.post(f"/events/{event.slug}/register", headers={"Accept-Language": "kk"},
+                           data=sign_up_form(event, iin="000101500002", phone="123"))
+    assert response.status_code == 422
+    assert "ЖСН" in response.text  # the IIN message, in Kazakh
+    assert "+7 701 234 56 78" in response.text
+
+
+def test_language_follows_the_browser_and_the_explicit_choice(client, event):
+    url = f"/events/{event.slug}/register"
+    assert '<html lang="ru">' in client.get(url, headers={"Accept-Language": "ru-RU,ru;q=0.9"}).text
+    assert "Акмолинская область" in client.get(url, headers={"Accept-Language": "ru"}).text
+    page = client.get(url + "?lang=en", headers={"Accept-Language": "ru"})
+    assert '<html lang="en">' in page.text and "Akmola Region" in page.text
+    assert '<html lang="en">' in client.get(url, headers={"Accept-Language": "ru"}).text  # remembered
+
+
+def test_unknown_page_is_a_friendly_404_in_the_visitors_language(client):
+    response = client.get("/no/such/page?lang=en")
+    assert response.status_code == 404
+    assert "This page does not exist" in response.text
+
+
+def test_responses_carry_basic_security_headers(client, event):
+    headers = client.get(f"/events/{event.slug}/register").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert db is not None
