@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-
 from flask import has_app_context
 from flask.testing import FlaskClient
 
