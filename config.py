@@ -41,10 +41,8 @@ class Config:
 
     # Age of full legal capacity (DOMAIN.md, personal data): younger participants need a guardian's consent.
     DEFAULT_MINOR_AGE = _env_int("DEFAULT_MINOR_AGE", 18)
-    # Personal-data operator named in the consent text.
-    DATA_OPERATOR = os.environ.get(
-        "DATA_OPERATOR", "the organizing committee of the event"
-    )
+    # Personal-data operator named in the consent text; unset, a translated generic phrase is used.
+    DATA_OPERATOR = os.environ.get("DATA_OPERATOR", "")
 
 
 class ProductionConfig(Config):

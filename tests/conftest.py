@@ -15,6 +15,8 @@ from eventreg.extensions import db
 
 from .helpers import sign_up_form
 
+pytest_plugins = ["tests.browser"]
+
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

@@ -56,9 +56,9 @@ def register(slug):
             return redirect(url_for(".private_page", slug=slug, secret=registration.secret, new=1), 303)
     elif form.is_submitted():
         status = 422
+    operator = current_app.config["DATA_OPERATOR"] or _("the organizing committee of the event")
     return render_template("registration/form.html", event=event, form=form,
-                           minor_age=event.minor_age,
-                           operator=current_app.config["DATA_OPERATOR"]), status
+                           minor_age=event.minor_age, operator=operator), status
 
 
 def _registration_or_404(slug, secret):
