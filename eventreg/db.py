@@ -1,5 +1,8 @@
 """Database helpers shared by every feature: time, SQLite tuning and write transactions."""
-from contextlib import contextmanager
+import fcntl
+import os
+import threading
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
 from sqlalchemy import event
@@ -21,6 +24,41 @@ def as_utc(value):
 
 def is_sqlite(engine):
     return engine.dialect.name == "sqlite"
+
+
+class WriterQueue:
+    """Lets SQLite writers of all worker processes wait their turn in the kernel.
+
+    SQLite's busy handler polls: a writer that finds the database locked sleeps for
+    growing intervals (up to 100 ms) even when the lock frees a moment later, which
+    caps concurrent sign-ups and check-ins at a few dozen per second with long tails.
+    An exclusive flock() on a file beside the database wakes the next writer as soon
+    as the previous one commits. It only orders our own write transactions; SQLite's
+    locking still guarantees correctness for anything else that writes.
+    """
+
+    def __init__(self, database_path):
+        self.path = f"{database_path}.writers"
+        self._thread_lock = threading.Lock()
+        self._fd = None
+        self._pid = None
+
+    def _descriptor(self):
+        # A descriptor inherited through fork() would share its lock with the parent.
+        if self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self):
+        with self._thread_lock:
+            fd = self._descriptor()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def configure_sqlite(engine, busy_timeout_ms):
@@ -50,25 +88,33 @@ def configure_sqlite(engine, busy_timeout_ms):
         else:
             connection.exec_driver_sql("BEGIN")
 
+    database = engine.url.database
+    if database and database != ":memory:":
+        engine.info_writer_queue = WriterQueue(database)
+
 
 @contextmanager
 def write_transaction():
-    """Run the block in a fresh transaction that holds the write lock from its start.
+    """Run the block in a transaction that holds the write lock from its start; commit at the end.
 
-    On SQLite this is BEGIN IMMEDIATE; on PostgreSQL an ordinary transaction (row
-    locks and conditional updates do the work there). Commits on success, rolls
-    back on any exception. Objects loaded before are expired and reload inside.
+    On SQLite the read transaction the request may have opened is ended first (its
+    snapshot could not be upgraded to a write) and BEGIN IMMEDIATE is taken in turn
+    with the other writers. On PostgreSQL the current transaction simply continues:
+    row locks and conditional updates do the work there. Rolls back on any exception.
     """
     session = db.session
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("write_transaction() started with unsaved changes in the session")
-    session.rollback()  # ends the read-only transaction the request may have opened
-    session.connection(execution_options={"immediate": True})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
+    queue = getattr(db.engine, "info_writer_queue", None)
+    sqlite = is_sqlite(db.engine)
+    if sqlite:
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("write_transaction() started with unsaved changes in the session")
         session.rollback()
-        raise
-
-
+    with queue.turn() if queue else nullcontext():
+        if sqlite:
+            session.connection(execution_options={"immediate": True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -13,7 +13,7 @@ from eventreg import create_app
 from eventreg.events.service import seed_demo
 from eventreg.extensions import db
 
-from .helpers import sign_up_form
+from .helpers import see_committed, sign_up_form
 
 pytest_plugins = ["tests.browser"]
 
@@ -82,7 +82,7 @@ class Client(FlaskClient):
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
         if has_app_context():  # not in the worker threads of concurrency tests
-            db.session.rollback()
+            see_committed()
         return response
 
 

@@ -2,6 +2,7 @@
 import itertools
 from datetime import date
 
+from eventreg.extensions import db
 from eventreg.registration.validators import iin_check_digit
 
 _serials = itertools.count(1)
@@ -38,3 +39,10 @@ def sign_up_form(event, **overrides):
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def see_committed():
+    """End the test's own transaction and forget loaded objects, to read what others committed
+    (SQLite reads from a snapshot; objects stay loaded after commit)."""
+    db.session.rollback()
+    db.session.expire_all()

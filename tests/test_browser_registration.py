@@ -4,6 +4,8 @@ import pytest
 from eventreg.extensions import db
 from eventreg.registration.models import Registration
 
+from .helpers import see_committed
+
 pytestmark = pytest.mark.browser
 
 
@@ -31,7 +33,7 @@ def test_volunteer_signs_up_in_kazakh_on_a_phone(live_server, phone, event, tmp_
     assert "Сәрсенбаева Әйгерім" in page.locator("h2").first.inner_text()
     assert no_horizontal_scroll(page)
     page.screenshot(path=str(tmp_path / "private.png"), full_page=True)
-    db.session.rollback()  # see what the live server committed
+    see_committed()
     registration = db.session.execute(db.select(Registration)).scalar_one()
     assert (registration.phone, registration.region.code, registration.language) == ("+77012345678", "ALM", "kk")
 
@@ -47,7 +49,7 @@ def test_a_wrong_iin_is_explained_in_kazakh_next_to_the_field(live_server, phone
     assert "ЖСН" in error.inner_text()
     assert page.get_by_label("ЖСН", exact=True).get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Тегі").input_value() == "Сәрсенбаева"  # what was typed is kept
-    db.session.rollback()
+    see_committed()
     assert db.session.execute(db.select(Registration)).first() is None
 
 

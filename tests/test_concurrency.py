@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from eventreg.extensions import db
 from eventreg.registration.models import CONFIRMED, WAITLISTED, Registration
 
-from .helpers import sign_up_form
+from .helpers import see_committed, sign_up_form
 
 
 def test_fifty_simultaneous_sign_ups_for_the_last_ten_places(app, event):
@@ -23,7 +23,7 @@ def test_fifty_simultaneous_sign_ups_for_the_last_ten_places(app, event):
         statuses = list(pool.map(sign_up, forms))
 
     assert statuses == [303] * 50
-    db.session.rollback()  # end the test's own read snapshot to see the threads' commits
+    see_committed()
     counts = dict(db.session.execute(
         db.select(Registration.status, db.func.count()).group_by(Registration.status)
     ).all())
@@ -45,7 +45,7 @@ def test_simultaneous_sign_ups_with_the_same_iin_make_one_record(app, event):
         statuses = sorted(pool.map(sign_up, forms))
 
     assert statuses == [303] + [409] * 9
-    db.session.rollback()  # end the test's own read snapshot to see the threads' commits
+    see_committed()
     assert db.session.execute(db.select(db.func.count()).select_from(Registration)).scalar() == 1
     assert db.session.get(type(event), event.id).confirmed_count == 1
 
@@ -70,7 +70,7 @@ def test_simultaneous_cancellations_promote_each_waitlisted_person_once(app, eve
     with ThreadPoolExecutor(max_workers=len(confirmed)) as pool:
         list(pool.map(cancel, confirmed))
 
-    db.session.rollback()  # end the test's own read snapshot to see the threads' commits
+    see_committed()
     counts = dict(db.session.execute(
         db.select(Registration.status, db.func.count()).group_by(Registration.status)
     ).all())

@@ -193,3 +193,21 @@ def test_region_of_another_event_is_refused(sign_up, event):
 
 def test_unknown_event_is_404(client):
     assert client.get("/events/no-such-event/register").status_code == 404
+
+
+def test_a_region_added_later_appears_in_the_form_at_once(client, event):
+    from eventreg.events.models import Region
+
+    assert "Абай облысы" not in client.get(f"/events/{event.slug}/register?lang=kk").text  # cached now
+    event.regions.append(Region(code="ABA", name_kk="Абай облысы", name_ru="область Абай",
+                                name_en="Abai Region", position=20))
+    db.session.commit()
+    assert "Абай облысы" in client.get(f"/events/{event.slug}/register?lang=kk").text
+
+
+def test_a_category_closed_to_the_public_later_is_refused(sign_up, event):
+    volunteer = next(c for c in event.categories if c.code == "volunteer")
+    sign_up()  # the options are cached now
+    volunteer.self_registration = False
+    db.session.commit()
+    assert sign_up().status_code == 422

@@ -1,3 +1,4 @@
+import secrets
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,9 @@ class Event(Multilingual, db.Model):
     capacity: Mapped[int | None]
     confirmed_count: Mapped[int] = mapped_column(default=0)
     minor_age: Mapped[int] = mapped_column(default=18)
+    # Changes whenever the event's regions or categories change (see service.event_options):
+    # forms read those lists from a per-process cache keyed by this token.
+    settings_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
 
     regions: Mapped[list["Region"]] = relationship(

@@ -1,20 +1,95 @@
 """Creating and finding events."""
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import abort
+from sqlalchemy import bindparam
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from . import demo
 from .models import Category, Event, Region
 
+# Built once: every public request looks its event up by slug.
+_EVENT_BY_SLUG = db.select(Event).where(Event.slug == bindparam("slug"))
+
 
 def get_event_by_slug(slug):
-    return db.session.execute(db.select(Event).filter_by(slug=slug)).scalar_one_or_none()
+    return db.session.execute(_EVENT_BY_SLUG, {"slug": slug}).scalar_one_or_none()
 
 
 def get_event_or_404(slug):
     return get_event_by_slug(slug) or abort(404)
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    code: str
+    names: dict
+    self_registration: bool = True
+
+    def name_in(self, language):
+        return self.names.get(language) or self.names["kk"]
+
+
+@dataclass(frozen=True)
+class EventOptions:
+    """An event's regions and categories as plain values, for forms and validation."""
+
+    regions: tuple
+    categories: tuple
+
+    def region(self, region_id):
+        return next((r for r in self.regions if r.id == region_id), None)
+
+    def category(self, category_id):
+        return next((c for c in self.categories if c.id == category_id), None)
+
+
+_options_cache = {}
+
+
+def event_options(event):
+    """The event's regions and categories, read once per process per version of its settings.
+
+    Every sign-up needs them (to show and to check the choices); they change rarely, and any
+    change gives the event a new settings_token (see _renew_settings_token), so a cached copy
+    is never stale.
+    """
+    options = _options_cache.get(event.settings_token)
+    if options is None:
+        options = EventOptions(
+            regions=tuple(_choices(Region, event.id)),
+            categories=tuple(_choices(Category, event.id, with_self_registration=True)),
+        )
+        if len(_options_cache) > 256:
+            _options_cache.clear()
+        _options_cache[event.settings_token] = options
+    return options
+
+
+def _choices(model, event_id, with_self_registration=False):
+    columns = [model.id, model.code, model.name_kk, model.name_ru, model.name_en]
+    if with_self_registration:
+        columns.append(model.self_registration)
+    rows = db.session.execute(
+        db.select(*columns).where(model.event_id == event_id).order_by(model.position, model.id)
+    ).all()
+    return [Choice(row[0], row[1], {"kk": row[2], "ru": row[3], "en": row[4]}, *row[5:]) for row in rows]
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _renew_settings_token(session, _context, _instances):
+    """Any change to an event's regions or categories renews its settings token."""
+    changed = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, (Region, Category))]
+    for obj in changed:
+        event = obj.event or session.get(Event, obj.event_id)
+        if event is not None:
+            event.settings_token = secrets.token_hex(16)
 
 
 def local_midnight_utc(day, tz_name):

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..events.service import event_options
+from ..forms import Form
 from .messages import message_for
 from .validators import ValidationFailure, normalize_phone, parse_iin
 
@@ -34,7 +35,7 @@ def _required():
     return DataRequired(message=_l("This field is required."))
 
 
-class ParticipantForm(FlaskForm):
+class ParticipantForm(Form):
     """The participant's own details: used to sign up and to correct them later."""
 
     last_name = StringField(_l("Last name"), [_required(), Length(max=100)], filters=[strip],
@@ -71,7 +72,9 @@ class ParticipantForm(FlaskForm):
                                        "and to the processing of the participant's personal data."))
 
     def set_choices(self, event, language):
-        self.region.choices = [SelectChoice(0, "—")] + [SelectChoice(r.id, r.name_in(language)) for r in event.regions]
+        self.region.choices = [SelectChoice(0, "—")] + [
+            SelectChoice(r.id, r.name_in(language)) for r in event_options(event).regions
+        ]
 
 
 class SignUpForm(ParticipantForm):
@@ -83,9 +86,9 @@ class SignUpForm(ParticipantForm):
     def set_choices(self, event, language):
         super().set_choices(event, language)
         self.category.choices = [
-            SelectChoice(c.id, c.name_in(language)) for c in event.categories if c.self_registration
+            SelectChoice(c.id, c.name_in(language)) for c in event_options(event).categories if c.self_registration
         ]
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     confirm = BooleanField(_l("Yes, cancel my registration"), [DataRequired(message=_l("Tick the box to confirm."))])

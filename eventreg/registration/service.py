@@ -8,13 +8,14 @@ with BEGIN IMMEDIATE) and on PostgreSQL (the row lock and re-check of UPDATE).
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow, write_transaction
-from ..events.models import Category, Event, Region
+from ..events.models import Category, Event
+from ..events.service import event_options
 from ..extensions import db
-from .models import CANCELLED, CONFIRMED, WAITLISTED, Registration
+from .models import CANCELLED, CONFIRMED, WAITLISTED, Registration, new_reference, new_secret
 from .validators import ValidationFailure, age_on, iin_warnings, parse_iin
 
 CONSENT_VERSION = "2021-1"
@@ -80,11 +81,11 @@ def _check_rules(event, data, *, public):
         raise RegistrationError("consent_required", "consent")
     if is_minor(event, data.birth_date) and not (data.guardian_consent and data.guardian_name):
         raise RegistrationError("guardian_consent_required", "guardian_consent")
-    category = db.session.get(Category, data.category_id)
-    if category is None or category.event_id != event.id or (public and not category.self_registration):
+    options = event_options(event)
+    category = options.category(data.category_id)
+    if category is None or (public and not category.self_registration):
         raise RegistrationError("category_invalid", "category")
-    region = db.session.get(Region, data.region_id)
-    if region is None or region.event_id != event.id:
+    if options.region(data.region_id) is None:
         raise RegistrationError("region_invalid", "region")
 
 
@@ -108,24 +109,28 @@ def find_duplicate(event_id, iin, email, exclude_id=None):
     return "iin" if iin and row.iin == iin else "email"
 
 
+def _counter_statements(model):
+    """Prepared once: "take a place if one is free" and "give a place back" for a counter row."""
+    row_id = bindparam("row_id")
+    take = (update(model)
+            .where(model.id == row_id, or_(model.capacity.is_(None), model.confirmed_count < model.capacity))
+            .values(confirmed_count=model.confirmed_count + 1))
+    give_back = (update(model)
+                 .where(model.id == row_id, model.confirmed_count > 0)
+                 .values(confirmed_count=model.confirmed_count - 1))
+    return take, give_back
+
+
+_COUNTERS = {Event: _counter_statements(Event), Category: _counter_statements(Category)}
+
+
 def _add_one(model, row_id):
     """Take one place of a capacity-limited row; False when it is full."""
-    result = db.session.execute(
-        update(model)
-        .where(model.id == row_id, or_(model.capacity.is_(None), model.confirmed_count < model.capacity))
-        .values(confirmed_count=model.confirmed_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return db.session.connection().execute(_COUNTERS[model][0], {"row_id": row_id}).rowcount == 1
 
 
 def _remove_one(model, row_id):
-    db.session.execute(
-        update(model)
-        .where(model.id == row_id, model.confirmed_count > 0)
-        .values(confirmed_count=model.confirmed_count - 1)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.connection().execute(_COUNTERS[model][1], {"row_id": row_id})
 
 
 def take_place(event_id, category_id):
@@ -158,7 +163,7 @@ def register(event, data, *, accept_waitlist=True, public=True, at=None):
     event_id = event.id
 
     registration = Registration(
-        event_id=event_id,
+        event_id=event_id, reference=new_reference(), secret=new_secret(),
         last_name=data.last_name, first_name=data.first_name, patronymic=data.patronymic,
         latin_name=data.latin_name, iin=data.iin, birth_date=data.birth_date,
         sex=iin_info.sex if iin_info else data.sex,
@@ -171,11 +176,10 @@ def register(event, data, *, accept_waitlist=True, public=True, at=None):
         created_at=at,
     )
     registration.refresh_search_key()
+    # The unique constraints on (event, IIN) and (event, email) decide duplicates, also between
+    # concurrent sign-ups; the lookup runs only to say which field clashed.
     try:
         with write_transaction():
-            duplicate = find_duplicate(event_id, data.iin, data.email)
-            if duplicate:
-                raise RegistrationError("duplicate_" + duplicate, duplicate)
             if take_place(event_id, data.category_id):
                 registration.status = CONFIRMED
             elif accept_waitlist:
@@ -185,8 +189,9 @@ def register(event, data, *, accept_waitlist=True, public=True, at=None):
             db.session.add(registration)
             db.session.flush()
     except IntegrityError:
-        # A concurrent sign-up with the same IIN or email won the race (PostgreSQL).
-        duplicate = find_duplicate(event_id, data.iin, data.email) or "email"
+        duplicate = find_duplicate(event_id, data.iin, data.email)
+        if duplicate is None:
+            raise  # not a duplicate person: a real fault, not the user's
         raise RegistrationError("duplicate_" + duplicate, duplicate) from None
     return registration
 
@@ -245,11 +250,10 @@ def cancel(registration, at=None):
 
 
 def _set_status(registration_id, old, new, **values):
-    result = db.session.execute(
+    result = db.session.connection().execute(
         update(Registration)
         .where(Registration.id == registration_id, Registration.status == old)
         .values(status=new, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 

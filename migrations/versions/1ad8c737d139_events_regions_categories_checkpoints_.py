@@ -1,8 +1,8 @@
 """events, regions, categories, checkpoints, registrations, users
 
-Revision ID: 9bf467cdb67a
+Revision ID: 1ad8c737d139
 Revises: 
-Create Date: 2026-11-28 20:13:31.323357
+Create Date: 2026-11-28 20:31:09.393709
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '9bf467cdb67a'
+revision = '1ad8c737d139'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -33,6 +33,7 @@ def upgrade():
     sa.Column('capacity', sa.Integer(), nullable=True),
     sa.Column('confirmed_count', sa.Integer(), nullable=False),
     sa.Column('minor_age', sa.Integer(), nullable=False),
+    sa.Column('settings_token', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event')),
     sa.UniqueConstraint('slug', name=op.f('uq_event_slug'))
