@@ -25,7 +25,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     # None means: SQLite file in the instance folder, filled in by create_app.
     SQLALCHEMY_DATABASE_URI = _database_url("") or None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pre-ping: it costs a round trip on every request (about a tenth of sign-up throughput
+    # on PostgreSQL, see docs/PERFORMANCE.md). After a database restart the first request of
+    # each worker meets a dead connection, answers 503 and SQLAlchemy renews the whole pool.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False, "pool_recycle": 1800}
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
 
     BABEL_DEFAULT_LOCALE = "kk"

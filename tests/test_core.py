@@ -56,3 +56,15 @@ def test_responses_carry_basic_security_headers(client, event):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert db is not None
+
+
+def test_database_unreachable_gives_a_clear_503_not_a_stack_trace(app):
+    from config import TestConfig
+    from eventreg import create_app
+
+    broken = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://127.0.0.1:1/none")
+    response = broken.test_client().get("/events/asyl-jurek-2021/register?lang=en")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "temporarily unavailable" in response.text
+    assert "Traceback" not in response.text and "psycopg" not in response.text

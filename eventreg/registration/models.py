@@ -38,7 +38,8 @@ class Registration(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    # No index of its own: the unique constraints below lead with event_id.
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     reference: Mapped[str] = mapped_column(String(16), default=new_reference)
     secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
 
@@ -64,7 +65,8 @@ class Registration(db.Model):
     guardian_consent_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
 
     status: Mapped[str] = mapped_column(String(16), default=CONFIRMED)
-    search_key: Mapped[str] = mapped_column(String(600), default="", index=True)
+    # Searched by substring (check-in and organizer lists), which a plain b-tree cannot serve.
+    search_key: Mapped[str] = mapped_column(String(600), default="")
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))

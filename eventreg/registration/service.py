@@ -178,16 +178,18 @@ def register(event, data, *, accept_waitlist=True, public=True, at=None):
     registration.refresh_search_key()
     # The unique constraints on (event, IIN) and (event, email) decide duplicates, also between
     # concurrent sign-ups; the lookup runs only to say which field clashed.
+    # The insert goes first: a duplicate fails before any counter is touched, and the rows
+    # every sign-up competes for (the event's and the category's counters) stay locked on
+    # PostgreSQL only from their update to the commit.
     try:
         with write_transaction():
-            if take_place(event_id, data.category_id):
-                registration.status = CONFIRMED
-            elif accept_waitlist:
-                registration.status = WAITLISTED
-            else:
-                raise RegistrationError("full")
+            registration.status = CONFIRMED
             db.session.add(registration)
             db.session.flush()
+            if not take_place(event_id, data.category_id):
+                if not accept_waitlist:
+                    raise RegistrationError("full")
+                registration.status = WAITLISTED
     except IntegrityError:
         duplicate = find_duplicate(event_id, data.iin, data.email)
         if duplicate is None:
