@@ -36,6 +36,8 @@ def create_app(config_class=None, **overrides):
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says what it is for
     with app.app_context():
         if is_sqlite(db.engine):
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -49,15 +51,17 @@ def create_app(config_class=None, **overrides):
 def _register_models():
     # Import every feature's models so that Alembic and relationships see all tables.
     from .auth import models as _auth  # noqa: F401
+    from .badges import models as _badges  # noqa: F401
     from .checkin import models as _checkin  # noqa: F401
     from .events import models as _events  # noqa: F401
+    from .notifications import models as _notifications  # noqa: F401
     from .registration import models as _registration  # noqa: F401
 
 
 def _register_blueprints(app):
-    from . import auth, checkin, core, events, registration
+    from . import auth, badges, checkin, core, events, notifications, registration
 
-    for package in (core, events, registration, auth, checkin):
+    for package in (core, events, registration, auth, badges, checkin, notifications):
         app.register_blueprint(package.bp)
     core.views.register_error_pages(app)
 

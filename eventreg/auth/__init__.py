@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, cli_group=None)
 
-from . import cli  # noqa: E402,F401
+from . import cli, views  # noqa: E402,F401

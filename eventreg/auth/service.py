@@ -28,3 +28,18 @@ def create_or_update_user(email, password, role, event):
         user.roles.append(EventRole(event=event, role=role))
     db.session.commit()
     return user, created
+
+
+def authenticate(email, password):
+    """The active user with this email and password, or None (same answer for both mistakes)."""
+    user = db.session.execute(
+        db.select(User).filter_by(email=(email or "").strip().lower())
+    ).scalar_one_or_none()
+    if user is None or not user.is_active:
+        # Hash anyway, so that timing does not tell which emails have accounts.
+        User(password_hash=_DUMMY_HASH).check_password(password or "")
+        return None
+    return user if user.check_password(password or "") else None
+
+
+_DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummysa$" + "0" * 128

@@ -65,6 +65,8 @@ class Registration(db.Model):
     guardian_consent_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
 
     status: Mapped[str] = mapped_column(String(16), default=CONFIRMED)
+    # Part of the signed badge code; reissuing a badge increments it, so older codes stop working.
+    badge_generation: Mapped[int] = mapped_column(default=1)
     # Searched by substring (check-in and organizer lists), which a plain b-tree cannot serve.
     search_key: Mapped[str] = mapped_column(String(600), default="")
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)

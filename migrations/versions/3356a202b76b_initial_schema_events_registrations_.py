@@ -1,8 +1,8 @@
-"""events, regions, categories, checkpoints, registrations, users
+"""initial schema: events, registrations, users
 
-Revision ID: ab59107bf7f9
+Revision ID: 3356a202b76b
 Revises: 
-Create Date: 2026-11-28 20:42:32.801379
+Create Date: 2026-11-28 20:47:32.389718
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ab59107bf7f9'
+revision = '3356a202b76b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -136,6 +136,7 @@ def upgrade():
     sa.Column('guardian_name', sa.String(length=200), nullable=False),
     sa.Column('guardian_consent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('badge_generation', sa.Integer(), nullable=False),
     sa.Column('search_key', sa.String(length=600), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),

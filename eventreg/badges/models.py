@@ -1,0 +1,1 @@
+"""Tables of the badges feature (print log, cached PDFs) live here."""

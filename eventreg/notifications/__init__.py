@@ -1,0 +1,4 @@
+"""Emails to participants, sent through an outbox so that a failed send never loses anything."""
+from flask import Blueprint
+
+bp = Blueprint("notifications", __name__, cli_group=None)
