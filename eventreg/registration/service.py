@@ -15,6 +15,7 @@ from ..db import utcnow, write_transaction
 from ..events.models import Category, Event
 from ..events.service import event_options
 from ..extensions import db
+from ..text import search_key
 from .models import CANCELLED, CONFIRMED, WAITLISTED, Registration, new_reference, new_secret
 from .validators import ValidationFailure, age_on, iin_warnings, parse_iin
 
@@ -289,3 +290,24 @@ def _event_full(event_id):
         db.select(Event.capacity, Event.confirmed_count).where(Event.id == event_id)
     ).one()
     return capacity is not None and count >= capacity
+
+
+def search(event, query, limit=20):
+    """Registrations of an event matching what staff typed: part of a name (any case, Kazakh and
+    Russian letters folded alike), the reference, a phone number or a full IIN."""
+    text = (query or "").strip()
+    if len(text) < 2:
+        return []
+    conditions = [Registration.search_key.contains(search_key(text), autoescape=True)]
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    if len(compact) == 8:
+        conditions.append(Registration.reference == compact)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) == 12:
+        conditions.append(Registration.iin == digits)
+    if len(digits) >= 7:
+        conditions.append(Registration.phone.endswith(digits[-10:], autoescape=True))
+    return db.session.execute(
+        db.select(Registration).where(Registration.event_id == event.id, or_(*conditions))
+        .order_by(Registration.search_key).limit(limit)
+    ).scalars().all()
