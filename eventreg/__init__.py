@@ -50,6 +50,7 @@ def create_app(config_class=None, **overrides):
 
 def _register_models():
     # Import every feature's models so that Alembic and relationships see all tables.
+    from . import audit as _audit  # noqa: F401
     from .auth import models as _auth  # noqa: F401
     from .badges import models as _badges  # noqa: F401
     from .checkin import models as _checkin  # noqa: F401
@@ -59,9 +60,9 @@ def _register_models():
 
 
 def _register_blueprints(app):
-    from . import auth, badges, checkin, core, events, notifications, registration
+    from . import api, auth, badges, checkin, core, events, notifications, registration
 
-    for package in (core, events, registration, auth, badges, checkin, notifications):
+    for package in (core, events, registration, auth, badges, checkin, notifications, api):
         app.register_blueprint(package.bp)
     core.views.register_error_pages(app)
 

@@ -15,7 +15,7 @@ from eventreg.extensions import db
 
 from .helpers import see_committed, sign_up_form
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.checkin_helpers"]
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

@@ -1,0 +1,31 @@
+"""Bearer-token authentication for the API: every call is scoped to the token's event."""
+from functools import wraps
+
+from flask import g, jsonify, request
+
+from ..checkin.tokens import find_token
+from ..events.service import get_event_by_slug
+
+
+def api_error(status, result, **extra):
+    return jsonify(result=result, **extra), status
+
+
+def token_required(view):
+    """Views taking `slug` get the event and the token row; 401 without a valid token for it."""
+
+    @wraps(view)
+    def wrapper(slug, *args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        event = get_event_by_slug(slug)
+        row = find_token(event, token.strip()) if event is not None and scheme.lower() == "bearer" else None
+        if row is None:
+            # Same answer for an unknown event and a bad token: the API does not list events.
+            response = api_error(401, "unauthorized")
+            response[0].headers["WWW-Authenticate"] = 'Bearer realm="eventreg"'
+            return response
+        g.token = row
+        return view(event, row, *args, **kwargs)
+
+    return wrapper

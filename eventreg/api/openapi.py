@@ -1,0 +1,95 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
+
+_ERROR = {"type": "object", "properties": {"result": {"type": "string"}}, "required": ["result"]}
+_PARTICIPANT = {
+    "type": "object",
+    "description": "What the door sees: never the full IIN, the phone or the email.",
+    "properties": {
+        "name": {"type": "string"}, "reference": {"type": "string"}, "category": {"type": "string"},
+        "category_color": {"type": "string"}, "region": {"type": "string"},
+        "iin_masked": {"type": "string"}, "status": {"type": "string"},
+    },
+}
+_SCAN_ANSWER = {
+    "type": "object",
+    "properties": {
+        "result": {"type": "string", "enum": ["ok", "already_checked_in", "unknown_code", "not_allowed_here",
+                                              "cancelled", "not_confirmed", "not_inside"]},
+        "scan_id": {"type": "string"}, "checkpoint": {"type": "string"},
+        "participant": _PARTICIPANT,
+        "first": {"type": ["object", "null"], "description": "The earlier check-in, for already_checked_in",
+                  "properties": {"at": {"type": "string", "format": "date-time"}, "time": {"type": "string"},
+                                 "checkpoint": {"type": "string"}, "by": {"type": "string"}}},
+        "zone": {"type": "object", "properties": {"code": {"type": "string"}, "headcount": {"type": "integer"},
+                                                  "capacity": {"type": ["integer", "null"]},
+                                                  "near_capacity": {"type": "boolean"}}},
+        "reason": {"type": "string"},
+    },
+    "required": ["result"],
+}
+
+
+def _answer(description, schema=None):
+    return {"description": description, "content": {"application/json": {"schema": schema or _ERROR}}}
+
+
+_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+_UNAUTHORIZED = _answer("No valid token for this event (unknown, revoked, expired, outside its shift)")
+
+
+def openapi_document():
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "eventreg check-in API", "version": "1"},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/events/{slug}/checkins": {"post": {
+                "summary": "Check a badge in (or out) at a checkpoint",
+                "description": "Idempotent by scan_id: resending a scan returns the first answer unchanged.",
+                "parameters": [_SLUG],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["code", "checkpoint", "scan_id"],
+                    "properties": {
+                        "code": {"type": "string", "description": "The badge QR text, or the 8-letter reference"},
+                        "checkpoint": {"type": "string"},
+                        "scan_id": {"type": "string", "minLength": 8, "maxLength": 64,
+                                    "description": "Made by the device, e.g. a UUID"},
+                        "scanned_at": {"type": "string", "format": "date-time"},
+                        "direction": {"type": "string", "enum": ["in", "out"], "default": "in"},
+                    },
+                }}}},
+                "responses": {
+                    "201": _answer("Checked in (or out)", _SCAN_ANSWER),
+                    "400": _answer("The body is not a JSON object"),
+                    "401": _UNAUTHORIZED,
+                    "403": _answer("cancelled, not_confirmed, not_allowed_here, token_not_for_checkpoint",
+                                   _SCAN_ANSWER),
+                    "404": _answer("unknown_code or unknown_checkpoint", _SCAN_ANSWER),
+                    "409": _answer("already_checked_in (with when, where, by whom) or not_inside", _SCAN_ANSWER),
+                    "422": _answer("invalid_scan_id, invalid_scanned_at or invalid_direction"),
+                },
+            }},
+            "/api/v1/events/{slug}/checkins/{scan_id}/undo": {"post": {
+                "summary": "Undo a check-in made by this device within two minutes",
+                "parameters": [_SLUG, {"name": "scan_id", "in": "path", "required": True,
+                                       "schema": {"type": "string", "maxLength": 64}}],
+                "responses": {"200": _answer("Undone"), "401": _UNAUTHORIZED,
+                              "403": _answer("Not this device's scan, or too late"),
+                              "404": _answer("No such check-in")},
+            }},
+            "/api/v1/events/{slug}/search": {"get": {
+                "summary": "Find people by name, reference, phone or full IIN",
+                "parameters": [_SLUG, {"name": "q", "in": "query", "required": True,
+                                       "schema": {"type": "string", "maxLength": 100}}],
+                "responses": {"200": _answer("Matches", {"type": "object", "properties": {
+                    "results": {"type": "array", "items": _PARTICIPANT}}}), "401": _UNAUTHORIZED},
+            }},
+            "/api/v1/events/{slug}/checkpoints": {"get": {
+                "summary": "Checkpoints with their live headcounts",
+                "parameters": [_SLUG],
+                "responses": {"200": _answer("Checkpoints", {"type": "object"}), "401": _UNAUTHORIZED},
+            }},
+        },
+    }

@@ -1,0 +1,56 @@
+"""Bearer tokens for scanning devices: made once, shown once, stored as a hash."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from ..db import as_utc, utcnow
+from ..extensions import db
+from .models import ScannerToken
+
+TOKEN_PREFIX = "ert_"
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user, event, *, name="", checkpoints=(), hours=16, valid_from=None):
+    """Make a token for a device of this user at this event; returns (row, token text).
+
+    The default of 16 hours covers a day's shift; checkpoints limit where it may scan.
+    """
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    start = valid_from or utcnow()
+    row = ScannerToken(event_id=event.id, user_id=user.id, name=name, token_hash=_hash(token),
+                       valid_from=start, expires_at=start + timedelta(hours=hours),
+                       checkpoints=list(checkpoints))
+    db.session.add(row)
+    db.session.commit()
+    return row, token
+
+
+def find_token(event, token, at=None):
+    """The usable token row for this event, or None: unknown, revoked, expired, outside its shift,
+    of another event, or of a user who no longer works this event."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    # Looking up by hash needs no constant-time comparison: equal hashes are the match itself.
+    row = db.session.execute(
+        db.select(ScannerToken).filter_by(token_hash=_hash(token))
+    ).scalar_one_or_none()
+    if row is None or row.event_id != event.id or row.revoked_at is not None:
+        return None
+    at = at or utcnow()
+    if at >= as_utc(row.expires_at) or (row.valid_from and at < as_utc(row.valid_from)):
+        return None
+    from ..auth.access import has_role
+    from ..auth.models import STAFF
+
+    if not has_role(row.user, event, STAFF):
+        return None
+    return row
+
+
+def revoke(row):
+    row.revoked_at = utcnow()
+    db.session.commit()
