@@ -35,6 +35,7 @@ class Registration(db.Model):
         UniqueConstraint("event_id", "reference"),
         CheckConstraint(f"status IN {STATUSES!r}", name="status"),
         Index("ix_registration_waitlist", "event_id", "status", "created_at"),
+        Index("ix_registration_phone", "event_id", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +77,7 @@ class Registration(db.Model):
     event = relationship("Event")
     region = relationship("Region")
     category = relationship("Category")
+    search_terms: Mapped[list["SearchTerm"]] = relationship(cascade="all, delete-orphan")
 
     @property
     def full_name(self):
@@ -90,4 +92,27 @@ class Registration(db.Model):
         return [w for w in self.iin_warnings.split(",") if w]
 
     def refresh_search_key(self):
+        """Recompute the normalized name and the words it is searched by (call after a name change)."""
         self.search_key = search_key(self.last_name, self.first_name, self.patronymic, self.latin_name)
+        self.search_terms = [SearchTerm(event_id=self.event_id, term=word)
+                             for word in sorted(set(self.search_key.split()))[:20]]
+
+
+# Binary order on both databases, so that "every term that starts with X" is an index range.
+_BINARY_TEXT = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+
+class SearchTerm(db.Model):
+    """One normalized word of a participant's names: what name search looks up by prefix.
+
+    Staff type the start of a surname or a first name; a range over this index answers in
+    well under a millisecond among 100,000 people, where a substring scan of every name
+    would not (and SQLite's LIKE folds ASCII only anyway).
+    """
+
+    __table_args__ = (Index("ix_search_term_lookup", "event_id", "term"),)
+
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    term: Mapped[str] = mapped_column(_BINARY_TEXT, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))

@@ -15,9 +15,9 @@ from ..db import utcnow, write_transaction
 from ..events.models import Category, Event
 from ..events.service import event_options
 from ..extensions import db
-from ..text import search_key
-from .models import CANCELLED, CONFIRMED, WAITLISTED, Registration, new_reference, new_secret
-from .validators import ValidationFailure, age_on, iin_warnings, parse_iin
+from ..text import collation_key, search_key
+from .models import CANCELLED, CONFIRMED, WAITLISTED, Registration, SearchTerm, new_reference, new_secret
+from .validators import ValidationFailure, age_on, iin_warnings, normalize_phone, parse_iin
 
 CONSENT_VERSION = "2021-1"
 
@@ -293,21 +293,54 @@ def _event_full(event_id):
 
 
 def search(event, query, limit=20):
-    """Registrations of an event matching what staff typed: part of a name (any case, Kazakh and
-    Russian letters folded alike), the reference, a phone number or a full IIN."""
+    """Registrations of an event matching what staff typed: the start of a name's words (any
+    case, Kazakh and Russian letters folded alike, all words must match), the reference, a phone
+    number or a full IIN. Each kind of match is one indexed lookup."""
     text = (query or "").strip()
     if len(text) < 2:
         return []
-    conditions = [Registration.search_key.contains(search_key(text), autoescape=True)]
+    found = {}
+    for match in (_by_name, _by_reference, _by_phone, _by_iin):
+        for registration in match(event.id, text, limit):
+            found.setdefault(registration.id, registration)
+    return sorted(found.values(), key=lambda r: collation_key(r.search_key))[:limit]
+
+
+def _by_name(event_id, text, limit):
+    words = sorted(search_key(text).split(), key=len, reverse=True)
+    if not words:
+        return []
+    first = words[0]  # the longest word narrows the index range most
+    matching_ids = db.select(SearchTerm.registration_id).where(
+        SearchTerm.event_id == event_id, SearchTerm.term >= first, SearchTerm.term < first + "\U0010ffff")
+    query = db.select(Registration).where(Registration.id.in_(matching_ids))
+    for word in words[1:]:
+        query = query.where(Registration.search_key.contains(word, autoescape=True))
+    return db.session.execute(query.limit(limit)).scalars().all()
+
+
+def _by_reference(event_id, text, limit):
     compact = "".join(ch for ch in text.upper() if ch.isalnum())
-    if len(compact) == 8:
-        conditions.append(Registration.reference == compact)
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) == 12:
-        conditions.append(Registration.iin == digits)
-    if len(digits) >= 7:
-        conditions.append(Registration.phone.endswith(digits[-10:], autoescape=True))
+    if len(compact) != 8:
+        return []
     return db.session.execute(
-        db.select(Registration).where(Registration.event_id == event.id, or_(*conditions))
-        .order_by(Registration.search_key).limit(limit)
-    ).scalars().all()
+        db.select(Registration).filter_by(event_id=event_id, reference=compact)).scalars().all()
+
+
+def _by_phone(event_id, text, limit):
+    if sum(ch.isdigit() for ch in text) < 10:
+        return []
+    try:
+        phone = normalize_phone(text)
+    except ValidationFailure:
+        return []
+    return db.session.execute(
+        db.select(Registration).filter_by(event_id=event_id, phone=phone).limit(limit)).scalars().all()
+
+
+def _by_iin(event_id, text, limit):
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) != 12 or len(text.replace(" ", "")) != 12:
+        return []
+    return db.session.execute(
+        db.select(Registration).filter_by(event_id=event_id, iin=digits)).scalars().all()
