@@ -172,7 +172,7 @@ def load(job, port, clients, duration, processes=2):
     elapsed = time.perf_counter() - started
     cuts = quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "statuses": statuses,
-            "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000}
+            "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000, "latencies": latencies}
 
 
 class Trivial:

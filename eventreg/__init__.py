@@ -64,6 +64,10 @@ def _register_blueprints(app):
 
     for package in (core, events, registration, auth, badges, checkin, notifications, api):
         app.register_blueprint(package.bp)
+    if app.config.get("BENCH_ENDPOINTS"):
+        from .core import bench
+
+        app.register_blueprint(bench.bp)
     core.views.register_error_pages(app)
 
     @login_manager.user_loader

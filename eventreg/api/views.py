@@ -36,10 +36,10 @@ def create_checkin(event, token):
     body = _json_body()
     if body is None:
         return api_error(400, "invalid_json")
-    checkpoint = service.get_checkpoint(event, str(body.get("checkpoint") or ""))
+    checkpoint = service.zone(event, str(body.get("checkpoint") or ""))
     if checkpoint is None:
         return api_error(404, "unknown_checkpoint")
-    if token.checkpoints and checkpoint.id not in {c.id for c in token.checkpoints}:
+    if not token.may_scan_at(checkpoint.id):
         return api_error(403, "token_not_for_checkpoint")
     try:
         outcome = service.check_in(

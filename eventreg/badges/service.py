@@ -25,34 +25,36 @@ def event_public_key(event):
     return credential.public_key_bytes(current_app.config["SECRET_KEY"], event.id)
 
 
-def resolve_code(event, code):
+def resolve_code(event, code, for_update=False):
     """The registration a scanned badge code (or a typed reference) belongs to, for this event.
 
     Raises BadgeRejected for anything that is not a current badge of this event: a forged or
-    damaged code, a code of another event, or an older code of a reissued badge.
+    damaged code, a code of another event, or an older code of a reissued badge. With
+    for_update, the registration row stays locked until the transaction ends (PostgreSQL).
     """
     code = (code or "").strip()
     if not code.upper().startswith(credential.PREFIX):
-        return _by_reference(event, code)
+        return _by_reference(event, code, for_update)
     try:
         decoded = credential.decode(current_app.config["SECRET_KEY"], code, event.id)
     except credential.InvalidCode as invalid:
         raise BadgeRejected(str(invalid)) from None
-    registration = db.session.get(Registration, decoded.registration_id)
-    if registration is None or registration.event_id != event.id:
+    query = db.select(Registration).where(Registration.id == decoded.registration_id,
+                                          Registration.event_id == event.id)
+    registration = db.session.execute(query.with_for_update() if for_update else query).scalar_one_or_none()
+    if registration is None:
         raise BadgeRejected("unknown")
     if decoded.generation != registration.badge_generation:
         raise BadgeRejected("reissued")
     return registration
 
 
-def _by_reference(event, text):
+def _by_reference(event, text, for_update):
     reference = "".join(ch for ch in text.upper() if ch.isalnum())
     if len(reference) != 8:
         raise BadgeRejected("malformed")
-    registration = db.session.execute(
-        db.select(Registration).filter_by(event_id=event.id, reference=reference)
-    ).scalar_one_or_none()
+    query = db.select(Registration).filter_by(event_id=event.id, reference=reference)
+    registration = db.session.execute(query.with_for_update() if for_update else query).scalar_one_or_none()
     if registration is None:
         raise BadgeRejected("unknown")
     return registration

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ..audit import record
 from ..badges.service import BadgeRejected, resolve_code
 from ..db import as_utc, utcnow, write_transaction
+from ..events.service import event_options
 from ..extensions import db
 from ..registration.models import CANCELLED, WAITLISTED, Registration
 from ..registration.validators import mask_iin
@@ -53,21 +54,28 @@ def checkpoints(event):
     ).scalars().all()
 
 
+def zone(event, code):
+    """The checkpoint with this code as cached plain values (see events.service.event_options)."""
+    return event_options(event).checkpoint(code)
+
+
 def get_checkpoint(event, code):
     return db.session.execute(
         db.select(Checkpoint).filter_by(event_id=event.id, code=code)
     ).scalar_one_or_none()
 
 
-def participant_card(registration, language="kk"):
+def participant_card(registration, language="kk", options=None):
     """What the door sees of a person: never the IIN in full, the phone or the email."""
-    category = registration.category
+    options = options or event_options(registration.event)
+    category = options.category(registration.category_id)
+    region = options.region(registration.region_id)
     return {
         "name": registration.full_name,
         "reference": registration.display_reference,
-        "category": category.name_in(language),
-        "category_color": category.badge_color,
-        "region": registration.region.name_in(language) if registration.region else "",
+        "category": category.name_in(language) if category else "",
+        "category_color": category.badge_color if category else "",
+        "region": region.name_in(language) if region else "",
         "iin_masked": mask_iin(registration.iin),
         "status": registration.status,
     }
@@ -93,7 +101,10 @@ def zone_card(checkpoint, language="kk"):
 
 def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanned_at=None,
              direction=IN, language="kk"):
-    """Decide one scan and record it. Returns an Outcome; the same scan_id always gets the same one."""
+    """Decide one scan at a checkpoint (a Zone) and record it.
+
+    Returns an Outcome; the same scan_id always gets the same one.
+    """
     scan_id = (scan_id or "").strip()
     if not 8 <= len(scan_id) <= 64:
         raise ScanRefused(422, "invalid_scan_id")
@@ -103,31 +114,52 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
     scanned_at = as_utc(scanned_at) if scanned_at else now
     if scanned_at > now + CLOCK_SKEW:
         scanned_at = now
+    options = event_options(event)
+    event_id = event.id
+    scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id)
 
-    replay = _previous_answer(event, scan_id)
-    if replay:
-        return replay
-
-    try:
-        registration = resolve_code(event, code)
-    except BadgeRejected as rejected:
-        return _store(event, scan_id, None, checkpoint, direction, scanned_at, user_id, token_id,
-                      Outcome(404, {"result": "unknown_code", "reason": rejected.reason}))
-
-    registration_id = registration.id
     try:
         with write_transaction():
-            registration = _locked(registration_id)
-            outcome, previous_zone = _decide(registration, checkpoint, direction, scanned_at, language)
+            replay = _previous_answer(event_id, scan_id)
+            if replay:
+                return replay
+            try:
+                registration = resolve_code(event, code, for_update=True)
+            except BadgeRejected as rejected:
+                outcome = Outcome(404, {"result": "unknown_code", "reason": rejected.reason})
+                db.session.add(scan.row(None, outcome, None))
+                return outcome
+            outcome, previous_zone = _decide(registration, checkpoint, direction, scanned_at, language, options)
             if outcome.status == 201:
-                outcome.body["zone"] = zone_card(checkpoint, language)  # counts the move just made
-            db.session.add(_scan_row(event, scan_id, registration_id, checkpoint, direction, scanned_at,
-                                     user_id, token_id, outcome, previous_zone))
-            db.session.flush()
+                db.session.flush()  # the move must be in the headcount
+                outcome.body["zone"] = zone_card(checkpoint, language)
+            db.session.add(scan.row(registration.id, outcome, previous_zone))
     except IntegrityError:
         # The same scan_id arrived twice at once (a retry racing the original): answer as the first.
-        return _previous_answer(event, scan_id)
+        db.session.rollback()
+        return _previous_answer(event_id, scan_id)
     return outcome
+
+
+@dataclass
+class _ScanFacts:
+    """What the device told us about a scan, to be stored with the answer it gets."""
+
+    event_id: int
+    scan_id: str
+    checkpoint: object
+    direction: str
+    scanned_at: datetime
+    user_id: int | None
+    token_id: int | None
+
+    def row(self, registration_id, outcome, previous_zone):
+        outcome.body["scan_id"] = self.scan_id
+        outcome.body["checkpoint"] = self.checkpoint.code
+        return Scan(event_id=self.event_id, scan_id=self.scan_id, registration_id=registration_id,
+                    checkpoint_id=self.checkpoint.id, direction=self.direction, result=outcome.result,
+                    status=outcome.status, previous_checkpoint_id=previous_zone, scanned_at=self.scanned_at,
+                    user_id=self.user_id, token_id=self.token_id, response=outcome.body)
 
 
 def _locked(registration_id):
@@ -136,15 +168,14 @@ def _locked(registration_id):
     ).scalar_one()
 
 
-def _decide(registration, checkpoint, direction, scanned_at, language):
+def _decide(registration, checkpoint, direction, scanned_at, language, options):
     """The rules of the door, in order. Returns (outcome, the zone the person leaves)."""
-    card = participant_card(registration, language)
+    card = participant_card(registration, language, options)
     if registration.status == CANCELLED:
         return Outcome(403, {"result": "cancelled", "participant": card}), None
     if registration.status == WAITLISTED:
         return Outcome(403, {"result": "not_confirmed", "participant": card}), None
-    allowed = checkpoint.allowed_categories
-    if allowed and registration.category_id not in {c.id for c in allowed}:
+    if not checkpoint.admits(registration.category_id):
         return Outcome(403, {"result": "not_allowed_here", "participant": card}), None
 
     presence = db.session.get(Presence, registration.id)
@@ -155,14 +186,11 @@ def _decide(registration, checkpoint, direction, scanned_at, language):
         presence.checkpoint_id, presence.since = None, scanned_at
         return Outcome(201, {"result": "ok", "direction": OUT, "participant": card}), current_zone
 
-    first = None
-    if current_zone == checkpoint.id:
-        first = _last_entry(registration.id, checkpoint.id)
-    elif not checkpoint.reentry_allowed:
-        first = _first_entry(registration.id, checkpoint.id)
-    if first is not None or current_zone == checkpoint.id:
-        return Outcome(409, {"result": "already_checked_in", "participant": card,
-                             "first": _entry_card(first, language)}), None
+    if current_zone == checkpoint.id or not checkpoint.reentry_allowed:
+        earlier = (_last_entry if current_zone == checkpoint.id else _first_entry)(registration.id, checkpoint.id)
+        if earlier is not None or current_zone == checkpoint.id:
+            return Outcome(409, {"result": "already_checked_in", "participant": card,
+                                 "first": _entry_card(earlier, language)}), None
 
     if presence is None:
         db.session.add(Presence(registration_id=registration.id, event_id=registration.event_id,
@@ -201,30 +229,9 @@ def _entry_card(scan, language):
     }
 
 
-def _scan_row(event, scan_id, registration_id, checkpoint, direction, scanned_at, user_id, token_id,
-              outcome, previous_zone):
-    outcome.body["scan_id"] = scan_id
-    outcome.body["checkpoint"] = checkpoint.code
-    return Scan(event_id=event.id, scan_id=scan_id, registration_id=registration_id,
-                checkpoint_id=checkpoint.id, direction=direction, result=outcome.result,
-                status=outcome.status, previous_checkpoint_id=previous_zone, scanned_at=scanned_at,
-                user_id=user_id, token_id=token_id, response=outcome.body)
-
-
-def _store(event, scan_id, registration_id, checkpoint, direction, scanned_at, user_id, token_id, outcome):
-    """Record a scan that changes nothing (unknown code), so a resend gets the same answer."""
-    try:
-        with write_transaction():
-            db.session.add(_scan_row(event, scan_id, registration_id, checkpoint, direction, scanned_at,
-                                     user_id, token_id, outcome, None))
-    except IntegrityError:
-        return _previous_answer(event, scan_id)
-    return outcome
-
-
-def _previous_answer(event, scan_id):
+def _previous_answer(event_id, scan_id):
     scan = db.session.execute(
-        db.select(Scan.status, Scan.response).filter_by(event_id=event.id, scan_id=scan_id)
+        db.select(Scan.status, Scan.response).filter_by(event_id=event_id, scan_id=scan_id)
     ).first()
     return Outcome(scan.status, dict(scan.response)) if scan else None
 
@@ -274,7 +281,8 @@ def search_people(event, query, language="kk", limit=20):
     from ..registration.service import search
 
     people = search(event, query, limit=limit)
-    return [participant_card(p, language) for p in people]
+    options = event_options(event)
+    return [participant_card(p, language, options) for p in people]
 
 
 def parse_scanned_at(value):

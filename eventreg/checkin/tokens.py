@@ -3,6 +3,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from ..auth.models import EventRole, User
 from ..db import as_utc, utcnow
 from ..extensions import db
 from .models import ScannerToken
@@ -23,7 +24,7 @@ def create_token(user, event, *, name="", checkpoints=(), hours=16, valid_from=N
     start = valid_from or utcnow()
     row = ScannerToken(event_id=event.id, user_id=user.id, name=name, token_hash=_hash(token),
                        valid_from=start, expires_at=start + timedelta(hours=hours),
-                       checkpoints=list(checkpoints))
+                       checkpoint_ids=[c.id for c in checkpoints])
     db.session.add(row)
     db.session.commit()
     return row, token
@@ -35,20 +36,20 @@ def find_token(event, token, at=None):
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     # Looking up by hash needs no constant-time comparison: equal hashes are the match itself.
-    row = db.session.execute(
-        db.select(ScannerToken).filter_by(token_hash=_hash(token))
+    # One query answers everything: the token, and whether its user still works this event.
+    found = db.session.execute(
+        db.select(ScannerToken)
+        .join(User, User.id == ScannerToken.user_id)
+        .join(EventRole, (EventRole.user_id == User.id) & (EventRole.event_id == ScannerToken.event_id))
+        .where(ScannerToken.token_hash == _hash(token), ScannerToken.event_id == event.id,
+               ScannerToken.revoked_at.is_(None), User.is_active.is_(True))
     ).scalar_one_or_none()
-    if row is None or row.event_id != event.id or row.revoked_at is not None:
+    if found is None:
         return None
     at = at or utcnow()
-    if at >= as_utc(row.expires_at) or (row.valid_from and at < as_utc(row.valid_from)):
+    if at >= as_utc(found.expires_at) or (found.valid_from and at < as_utc(found.valid_from)):
         return None
-    from ..auth.access import has_role
-    from ..auth.models import STAFF
-
-    if not has_role(row.user, event, STAFF):
-        return None
-    return row
+    return found
 
 
 def revoke(row):

@@ -27,21 +27,43 @@ def get_event_or_404(slug):
 
 @dataclass(frozen=True)
 class Choice:
+    """A region or a category as plain values."""
+
     id: int
     code: str
     names: dict
     self_registration: bool = True
+    badge_color: str = ""
 
     def name_in(self, language):
         return self.names.get(language) or self.names["kk"]
 
 
 @dataclass(frozen=True)
+class Zone:
+    """A checkpoint as plain values, with the categories it admits (empty: all)."""
+
+    id: int
+    code: str
+    names: dict
+    capacity: int | None
+    reentry_allowed: bool
+    allowed_category_ids: frozenset
+
+    def name_in(self, language):
+        return self.names.get(language) or self.names["kk"]
+
+    def admits(self, category_id):
+        return not self.allowed_category_ids or category_id in self.allowed_category_ids
+
+
+@dataclass(frozen=True)
 class EventOptions:
-    """An event's regions and categories as plain values, for forms and validation."""
+    """An event's regions, categories and checkpoints as plain values, for forms and the door."""
 
     regions: tuple
     categories: tuple
+    checkpoints: tuple
 
     def region(self, region_id):
         return next((r for r in self.regions if r.id == region_id), None)
@@ -49,47 +71,65 @@ class EventOptions:
     def category(self, category_id):
         return next((c for c in self.categories if c.id == category_id), None)
 
+    def checkpoint(self, code):
+        return next((c for c in self.checkpoints if c.code == code), None)
+
 
 _options_cache = {}
 
 
 def event_options(event):
-    """The event's regions and categories, read once per process per version of its settings.
+    """The event's regions, categories and checkpoints, read once per process per version of its settings.
 
-    Every sign-up needs them (to show and to check the choices); they change rarely, and any
-    change gives the event a new settings_token (see _renew_settings_token), so a cached copy
-    is never stale.
+    Every sign-up and every scan needs them; they change rarely, and any change gives the event
+    a new settings_token (see _renew_settings_token), so a cached copy is never stale.
     """
     options = _options_cache.get(event.settings_token)
     if options is None:
-        options = EventOptions(
-            regions=tuple(_choices(Region, event.id)),
-            categories=tuple(_choices(Category, event.id, with_self_registration=True)),
-        )
+        options = EventOptions(regions=tuple(_regions(event.id)), categories=tuple(_categories(event.id)),
+                               checkpoints=tuple(_checkpoints(event.id)))
         if len(_options_cache) > 256:
             _options_cache.clear()
         _options_cache[event.settings_token] = options
     return options
 
 
-def _choices(model, event_id, with_self_registration=False):
-    columns = [model.id, model.code, model.name_kk, model.name_ru, model.name_en]
-    if with_self_registration:
-        columns.append(model.self_registration)
+def _names(row):
+    return {"kk": row.name_kk, "ru": row.name_ru, "en": row.name_en}
+
+
+def _regions(event_id):
     rows = db.session.execute(
-        db.select(*columns).where(model.event_id == event_id).order_by(model.position, model.id)
-    ).all()
-    return [Choice(row[0], row[1], {"kk": row[2], "ru": row[3], "en": row[4]}, *row[5:]) for row in rows]
+        db.select(Region).where(Region.event_id == event_id).order_by(Region.position, Region.id)).scalars()
+    return [Choice(r.id, r.code, _names(r)) for r in rows]
+
+
+def _categories(event_id):
+    rows = db.session.execute(
+        db.select(Category).where(Category.event_id == event_id).order_by(Category.position, Category.id)).scalars()
+    return [Choice(c.id, c.code, _names(c), c.self_registration, c.badge_color) for c in rows]
+
+
+def _checkpoints(event_id):
+    from ..checkin.models import Checkpoint
+
+    rows = db.session.execute(
+        db.select(Checkpoint).where(Checkpoint.event_id == event_id)
+        .order_by(Checkpoint.position, Checkpoint.id)).scalars()
+    return [Zone(c.id, c.code, _names(c), c.capacity, c.reentry_allowed,
+                 frozenset(category.id for category in c.allowed_categories)) for c in rows]
 
 
 @sa_event.listens_for(Session, "before_flush")
 def _renew_settings_token(session, _context, _instances):
-    """Any change to an event's regions or categories renews its settings token."""
-    changed = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, (Region, Category))]
-    for obj in changed:
-        event = obj.event or session.get(Event, obj.event_id)
-        if event is not None:
-            event.settings_token = secrets.token_hex(16)
+    """Any change to an event's regions, categories or checkpoints renews its settings token."""
+    from ..checkin.models import Checkpoint
+
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, (Region, Category, Checkpoint)):
+            event = obj.event or session.get(Event, obj.event_id)
+            if event is not None:
+                event.settings_token = secrets.token_hex(16)
 
 
 def local_midnight_utc(day, tz_name):
