@@ -7,7 +7,7 @@ from flask import Flask
 from config import ProductionConfig, config_from_env
 
 from .db import configure_sqlite, is_sqlite
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import select_locale
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ def create_app(config_class=None, **overrides):
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page says what it is for
     with app.app_context():

@@ -1,5 +1,7 @@
 """Extensions are made once here, unbound, and bound to the app in create_app."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,3 +30,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+# In memory for the embedded default; RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379) shares
+# the counts between gunicorn workers and hosts.
+limiter = Limiter(key_func=get_remote_address)

@@ -77,3 +77,36 @@ def test_staff_finds_a_person_without_a_badge_by_name(live_server, door, event, 
 def test_the_scanner_page_needs_a_staff_login(live_server, door, event):
     door.goto(f"{live_server}/checkin/{event.slug}/entrance")
     assert "/login" in door.url
+
+
+def test_organizer_pairs_a_phone_that_then_scans_without_logging_in(live_server, browser, door, event, staff,
+                                                                     participant):
+    from eventreg.auth.service import create_or_update_user
+
+    create_or_update_user("org@example.kz", "organizer password", "organizer", event)
+    _, code = participant(last_name="Жұмабаев", first_name="Ерлан")
+    _, next_code = participant(last_name="Оспанов", first_name="Нұрлан")
+    log_in(door, live_server, "org@example.kz", "organizer password")
+    door.goto(f"{live_server}/organizer/events/{event.slug}/devices")
+    door.get_by_label("Staff member").select_option(label="staff@example.kz")
+    door.get_by_label("Device name").fill("entrance phone 2")
+    door.get_by_role("button", name="Make a pairing code").click()
+    assert door.locator(".pairing-qr svg").is_visible()
+    pairing_url = door.locator("code.token").inner_text()
+    assert "#ert_" in pairing_url
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, extra_http_headers={"Accept-Language": "en"})
+    device = phone.new_page()
+    device.goto(pairing_url)
+    device.get_by_role("link", name="Main entrance").click()
+    device.wait_for_selector("#code:focus")
+    scan_like_a_handheld_scanner(device, code)
+    device.wait_for_selector("#result.result-green")
+    assert "Жұмабаев Ерлан" in device.locator("#result").inner_text()
+
+    door.get_by_role("button", name="Revoke").click()
+    door.wait_for_selector("text=revoked")
+    scan_like_a_handheld_scanner(device, next_code)
+    device.wait_for_selector("#result.result-red")
+    assert "session has expired" in device.locator("#result").inner_text()
+    phone.close()

@@ -245,3 +245,19 @@ def test_create_token_cli_prints_a_working_token(runner, staff, event, scan, par
     assert token.startswith("ert_")
     assert scan(code, bearer=token).status_code == 201
     assert runner.invoke(args=["create-token", "nobody@example.kz", "--event", event.slug]).exit_code != 0
+
+
+def test_devices_page_is_for_organizers_only(client, event, staff):
+    from eventreg.auth.service import create_or_update_user
+
+    url = f"/organizer/events/{event.slug}/devices"
+    assert client.get(url).status_code == 302  # to the login page
+    client.post("/login", data={"email": staff.email, "password": "staff password 1"})
+    assert client.get(url).status_code == 403
+    client.post("/logout")
+    create_or_update_user("org@example.kz", "organizer password", "organizer", event)
+    client.post("/login", data={"email": "org@example.kz", "password": "organizer password"})
+    page = client.get(url)
+    assert page.status_code == 200 and "staff@example.kz" in page.text
+    created = client.post(url, data={"user": str(staff.id), "name": "door 1", "hours": "8"})
+    assert created.status_code == 200 and "#ert_" in created.text

@@ -55,3 +55,23 @@ def find_token(event, token, at=None):
 def revoke(row):
     row.revoked_at = utcnow()
     db.session.commit()
+
+
+def event_tokens(event):
+    """The devices paired with an event, newest first."""
+    return db.session.execute(
+        db.select(ScannerToken).filter_by(event_id=event.id).order_by(ScannerToken.created_at.desc())
+    ).scalars().all()
+
+
+def event_staff(event):
+    """Users who may scan at this event (staff and organizers)."""
+    return db.session.execute(
+        db.select(User).join(EventRole).where(EventRole.event_id == event.id, User.is_active.is_(True))
+        .order_by(User.email)
+    ).scalars().all()
+
+
+def get_event_token(event, token_id):
+    row = db.session.get(ScannerToken, token_id)
+    return row if row is not None and row.event_id == event.id else None

@@ -1,12 +1,21 @@
 """The scanner page for staff; it talks to the JSON API with a token made for this browser."""
-from flask import abort, render_template, session
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..auth.access import event_role_required
-from ..auth.models import STAFF
+from ..auth.models import ORGANIZER, STAFF
+from ..events.service import get_event_or_404
+from ..forms import Form
 from ..i18n import current_language
 from . import bp, service
-from .tokens import create_token, find_token
+from .forms import DeviceForm
+from .tokens import create_token, event_staff, event_tokens, find_token, get_event_token, revoke
 
 
 def _browser_token(event):
@@ -32,3 +41,53 @@ def scanner(event, checkpoint_code):
     checkpoint = service.get_checkpoint(event, checkpoint_code) or abort(404)
     return render_template("checkin/scanner.html", event=event, checkpoint=checkpoint,
                            token=_browser_token(event))
+
+
+@bp.get("/checkin/<slug>/pair")
+def pair(slug):
+    """Where a paired phone lands: the token travels in the URL fragment, which never reaches a server."""
+    event = get_event_or_404(slug)
+    return render_template("checkin/pair.html", event=event)
+
+
+@bp.get("/checkin/<slug>/<checkpoint_code>/device")
+def device_scanner(slug, checkpoint_code):
+    """The scanner page for a paired device: no login, the device's own token (kept in the browser)."""
+    event = get_event_or_404(slug)
+    checkpoint = service.get_checkpoint(event, checkpoint_code) or abort(404)
+    return render_template("checkin/scanner.html", event=event, checkpoint=checkpoint, token="")
+
+
+def _pairing_qr(url):
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=4)
+    out = io.BytesIO()
+    image.save(out)
+    return Markup(out.getvalue().decode())
+
+
+@bp.route("/organizer/events/<slug>/devices", methods=["GET", "POST"])
+@event_role_required(ORGANIZER)
+def devices(event):
+    form = DeviceForm()
+    form.user.choices = [(u.id, u.email) for u in event_staff(event)]
+    form.checkpoints.choices = [(c.id, c.name_in(current_language())) for c in service.checkpoints(event)]
+    paired = None
+    if form.validate_on_submit():
+        user = next(u for u in event_staff(event) if u.id == form.user.data)
+        chosen = [c for c in service.checkpoints(event) if c.id in (form.checkpoints.data or [])]
+        row, token = create_token(user, event, name=form.name.data or "", checkpoints=chosen,
+                                  hours=form.hours.data)
+        url = url_for(".pair", slug=event.slug, _external=True) + "#" + token
+        paired = {"row": row, "token": token, "url": url, "qr": _pairing_qr(url)}
+    return render_template("checkin/devices.html", event=event, form=form, paired=paired,
+                           tokens=event_tokens(event), revoke_form=Form()), 200 if not form.errors else 422
+
+
+@bp.post("/organizer/events/<slug>/devices/<int:token_id>/revoke")
+@event_role_required(ORGANIZER)
+def revoke_device(event, token_id):
+    row = get_event_token(event, token_id) or abort(404)
+    if Form().validate_on_submit():
+        revoke(row)
+        flash(_("The device can no longer scan."), "success")
+    return redirect(url_for(".devices", slug=event.slug), 303)

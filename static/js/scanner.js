@@ -19,8 +19,11 @@
   var UNDO_WINDOW_MS = 110000; // a little under the server's two minutes
   var lastCode = null, lastCodeAt = 0, lastOk = null, audio = null;
 
+  // A logged-in staff browser gets its token in the page; a paired device keeps its own (pair.js).
+  var token = page.dataset.token || localStorage.getItem("eventreg-token-" + page.dataset.event) || "";
+
   function headers() {
-    return {"Authorization": "Bearer " + page.dataset.token, "Content-Type": "application/json",
+    return {"Authorization": "Bearer " + token, "Content-Type": "application/json",
             "Accept-Language": page.dataset.lang};
   }
 
