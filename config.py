@@ -11,6 +11,11 @@ def _env_int(name, default):
     return int(value) if value else default
 
 
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    return value.strip().lower() in ("1", "true", "yes", "on") if value else default
+
+
 def _database_url(default):
     url = os.environ.get("DATABASE_URL", default)
     # Heroku-style URLs say postgres://; SQLAlchemy wants an explicit driver (psycopg 3).
@@ -42,14 +47,42 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
 
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Guessing passwords: a few tries a minute per address is plenty for people who mistype.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+    # Only bench/checkin.py turns this on: it adds the /bench endpoints the benchmark compares against.
+    BENCH_ENDPOINTS = os.environ.get("EVENTREG_BENCH_ENDPOINTS") == "1"
+
     # Age of full legal capacity (DOMAIN.md, personal data): younger participants need a guardian's consent.
     DEFAULT_MINOR_AGE = _env_int("DEFAULT_MINOR_AGE", 18)
     # Personal-data operator named in the consent text; unset, a translated generic phrase is used.
     DATA_OPERATOR = os.environ.get("DATA_OPERATOR", "")
 
+    # Email (eventreg/notifications). "file" writes each message as an .eml file into
+    # <instance>/outbox/ for development; "smtp" sends through MAIL_SERVER.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)  # STARTTLS on a plain connection (port 587)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "eventreg <noreply@localhost>")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)  # seconds per SMTP operation
+    # After this many failed attempts a message is marked failed and the cron run leaves it alone.
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 10)
+    # Off: requests only queue messages and `flask send-outbox` sends them, which keeps sign-up
+    # fast under a rush (building a badge PDF and talking to SMTP take far longer than the sign-up).
+    MAIL_SEND_AT_ONCE = _env_bool("MAIL_SEND_AT_ONCE", True)
+    # A participant may ask to resend their confirmation once per this many seconds.
+    MAIL_RESEND_INTERVAL = _env_int("MAIL_RESEND_INTERVAL", 60)
+
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod
@@ -69,6 +102,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on explicitly
+    LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit test sets its own
 
 
 CONFIGS = {
