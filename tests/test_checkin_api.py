@@ -261,3 +261,31 @@ def test_devices_page_is_for_organizers_only(client, event, staff):
     assert page.status_code == 200 and "staff@example.kz" in page.text
     created = client.post(url, data={"user": str(staff.id), "name": "door 1", "hours": "8"})
     assert created.status_code == 200 and "#ert_" in created.text
+
+
+def test_organizer_sees_zones_near_capacity_and_checks_a_zone_out_at_end_of_day(client, event, scan, participant):
+    from eventreg.audit import AuditEntry
+    from eventreg.auth.service import create_or_update_user
+    from eventreg.checkin.service import get_checkpoint
+
+    trainings = get_checkpoint(event, "trainings")
+    trainings.capacity = 2
+    db.session.commit()
+    near = []
+    for _ in range(2):
+        _, code = participant()
+        near.append(scan(code, checkpoint="trainings").json["zone"]["near_capacity"])
+    assert near == [False, True]
+    create_or_update_user("org@example.kz", "organizer password", "organizer", event)
+    client.post("/login", data={"email": "org@example.kz", "password": "organizer password"})
+    page = client.get(f"/organizer/events/{event.slug}/zones")
+    assert "nearly full" in page.text
+    response = client.post(f"/organizer/events/{event.slug}/zones",
+                           data={"checkpoint": str(trainings.id), "at": "22:00"})
+    assert response.status_code == 303
+    assert db.session.execute(
+        db.select(db.func.count()).select_from(Presence).where(Presence.checkpoint_id == trainings.id)).scalar() == 0
+    entry = db.session.execute(db.select(AuditEntry).filter_by(action="zone_checked_out")).scalar_one()
+    assert entry.details["people"] == 2 and entry.details["at"].endswith("+00:00")
+    assert client.post(f"/organizer/events/{event.slug}/zones",
+                       data={"checkpoint": str(trainings.id), "at": "late"}).status_code == 422

@@ -15,3 +15,11 @@ class DeviceForm(Form):
                                       description=_l("None selected: all checkpoints."))
     hours = IntegerField(_l("Valid for (hours)"), [DataRequired(message=_l("This field is required.")),
                                                     NumberRange(min=1, max=24 * 14)], default=16)
+
+
+class CheckOutZoneForm(Form):
+    """End of day: everyone still inside a zone leaves it at the given local time."""
+
+    checkpoint = SelectField(_l("Zone"), coerce=int)
+    at = StringField(_l("Time (HH:MM, event time, today)"), [DataRequired(message=_l("This field is required."))],
+                     render_kw={"type": "time"})

@@ -285,6 +285,16 @@ def search_people(event, query, language="kk", limit=20):
     return [participant_card(p, language, options) for p in people]
 
 
+def local_time_today(event, hh_mm):
+    """"22:00" today in the event's timezone, as a UTC moment (ValueError if it is not a time)."""
+    from datetime import time as clock
+    from datetime import timezone
+
+    hours, minutes = (int(part) for part in hh_mm.strip().split(":"))
+    today = utcnow().astimezone(event.tz).date()
+    return datetime.combine(today, clock(hours, minutes), event.tz).astimezone(timezone.utc)
+
+
 def parse_scanned_at(value):
     if not value:
         return None

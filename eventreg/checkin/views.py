@@ -14,7 +14,7 @@ from ..events.service import get_event_or_404
 from ..forms import Form
 from ..i18n import current_language
 from . import bp, service
-from .forms import DeviceForm
+from .forms import CheckOutZoneForm, DeviceForm
 from .tokens import create_token, event_staff, event_tokens, find_token, get_event_token, revoke
 
 
@@ -91,3 +91,24 @@ def revoke_device(event, token_id):
         revoke(row)
         flash(_("The device can no longer scan."), "success")
     return redirect(url_for(".devices", slug=event.slug), 303)
+
+
+@bp.route("/organizer/events/<slug>/zones", methods=["GET", "POST"])
+@event_role_required(ORGANIZER)
+def zones(event):
+    language = current_language()
+    form = CheckOutZoneForm()
+    form.checkpoint.choices = [(c.id, c.name_in(language)) for c in service.checkpoints(event)]
+    if form.validate_on_submit():
+        try:
+            at = service.local_time_today(event, form.at.data)
+        except ValueError:
+            form.at.errors = [_("Enter a time such as 22:00.")]
+        else:
+            checkpoint = next(c for c in service.checkpoints(event) if c.id == form.checkpoint.data)
+            count = service.check_out_zone(event, checkpoint, user_id=current_user.id, at=at)
+            flash(_("%(count)s people checked out of %(zone)s.", count=count, zone=checkpoint.name_in(language)),
+                  "success")
+            return redirect(url_for(".zones", slug=event.slug), 303)
+    cards = [service.zone_card(c, language) for c in service.checkpoints(event)]
+    return render_template("checkin/zones.html", event=event, zones=cards, form=form), 422 if form.errors else 200
