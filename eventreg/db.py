@@ -98,7 +98,7 @@ def write_transaction():
     """Run the block in a transaction that holds the write lock from its start; commit at the end.
 
     On SQLite the read transaction the request may have opened is ended first (its
-    snapshot could not be upgraded to a write) and BEGIN IMMEDIATE is taken in turn
+    snapshot could not be upgraded to a write; it holds no changes) and BEGIN IMMEDIATE is taken in turn
     with the other writers. On PostgreSQL the current transaction simply continues:
     row locks and conditional updates do the work there. Rolls back on any exception.
     """
@@ -108,7 +108,8 @@ def write_transaction():
     if sqlite:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("write_transaction() started with unsaved changes in the session")
-        session.rollback()
+        # Ends the read transaction; a commit, unlike a rollback, keeps loaded objects loaded.
+        session.commit()
     with queue.turn() if queue else nullcontext():
         if sqlite:
             session.connection(execution_options={"immediate": True})

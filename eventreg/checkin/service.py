@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import format_time
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
@@ -81,10 +81,11 @@ def participant_card(registration, language="kk", options=None):
     }
 
 
+_HEADCOUNT = db.select(func.count()).select_from(Presence).where(Presence.checkpoint_id == bindparam("zone"))
+
+
 def zone_headcount(checkpoint):
-    return db.session.execute(
-        db.select(func.count()).select_from(Presence).where(Presence.checkpoint_id == checkpoint.id)
-    ).scalar()
+    return db.session.execute(_HEADCOUNT, {"zone": checkpoint.id}).scalar()
 
 
 def zone_card(checkpoint, language="kk"):
@@ -119,10 +120,9 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
     scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id)
 
     try:
+        # A resent scan is caught by the unique scan_id when its row is inserted (below): checking
+        # first would cost every scan a query for what happens only on retries.
         with write_transaction():
-            replay = _previous_answer(event_id, scan_id)
-            if replay:
-                return replay
             try:
                 registration = resolve_code(event, code, for_update=True)
             except BadgeRejected as rejected:
@@ -134,8 +134,10 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
                 db.session.flush()  # the move must be in the headcount
                 outcome.body["zone"] = zone_card(checkpoint, language)
             db.session.add(scan.row(registration.id, outcome, previous_zone))
+            db.session.flush()
     except IntegrityError:
-        # The same scan_id arrived twice at once (a retry racing the original): answer as the first.
+        # This scan_id is recorded already (a resend, or a retry racing the original): whatever was
+        # decided again is rolled back, and the device gets the first answer.
         db.session.rollback()
         return _previous_answer(event_id, scan_id)
     return outcome

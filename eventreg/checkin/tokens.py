@@ -3,6 +3,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import bindparam
+
 from ..auth.models import EventRole, User
 from ..db import as_utc, utcnow
 from ..extensions import db
@@ -30,6 +32,16 @@ def create_token(user, event, *, name="", checkpoints=(), hours=16, valid_from=N
     return row, token
 
 
+# Built once: every scan runs it.
+_USABLE_TOKEN = (
+    db.select(ScannerToken)
+    .join(User, User.id == ScannerToken.user_id)
+    .join(EventRole, (EventRole.user_id == User.id) & (EventRole.event_id == ScannerToken.event_id))
+    .where(ScannerToken.token_hash == bindparam("token_hash"), ScannerToken.event_id == bindparam("event_id"),
+           ScannerToken.revoked_at.is_(None), User.is_active.is_(True))
+)
+
+
 def find_token(event, token, at=None):
     """The usable token row for this event, or None: unknown, revoked, expired, outside its shift,
     of another event, or of a user who no longer works this event."""
@@ -37,13 +49,7 @@ def find_token(event, token, at=None):
         return None
     # Looking up by hash needs no constant-time comparison: equal hashes are the match itself.
     # One query answers everything: the token, and whether its user still works this event.
-    found = db.session.execute(
-        db.select(ScannerToken)
-        .join(User, User.id == ScannerToken.user_id)
-        .join(EventRole, (EventRole.user_id == User.id) & (EventRole.event_id == ScannerToken.event_id))
-        .where(ScannerToken.token_hash == _hash(token), ScannerToken.event_id == event.id,
-               ScannerToken.revoked_at.is_(None), User.is_active.is_(True))
-    ).scalar_one_or_none()
+    found = db.session.execute(_USABLE_TOKEN, {"token_hash": _hash(token), "event_id": event.id}).scalar_one_or_none()
     if found is None:
         return None
     at = at or utcnow()
