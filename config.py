@@ -47,6 +47,11 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
 
+    # Set PROXY_FIX=1 behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host (and only then).
+    PROXY_FIX = _env_bool("PROXY_FIX", False)
+    # key=value log lines with a request id (production); the development server keeps its own.
+    STRUCTURED_LOGS = _env_bool("STRUCTURED_LOGS", False)
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Guessing passwords: a few tries a minute per address is plenty for people who mistype.
@@ -76,12 +81,16 @@ class Config:
     # Off: requests only queue messages and `flask send-outbox` sends them, which keeps sign-up
     # fast under a rush (building a badge PDF and talking to SMTP take far longer than the sign-up).
     MAIL_SEND_AT_ONCE = _env_bool("MAIL_SEND_AT_ONCE", True)
+    # On: a thread of the worker sends right after the response, so sign-up stays fast;
+    # off: the request itself waits for the send (tests, to read the result at once).
+    MAIL_SEND_IN_BACKGROUND = _env_bool("MAIL_SEND_IN_BACKGROUND", True)
     # A participant may ask to resend their confirmation once per this many seconds.
     MAIL_RESEND_INTERVAL = _env_int("MAIL_RESEND_INTERVAL", 60)
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    STRUCTURED_LOGS = _env_bool("STRUCTURED_LOGS", True)
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     PREFERRED_URL_SCHEME = "https"
 
@@ -103,6 +112,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on explicitly
     LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit test sets its own
+    MAIL_SEND_IN_BACKGROUND = False
 
 
 CONFIGS = {

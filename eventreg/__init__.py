@@ -43,6 +43,15 @@ def create_app(config_class=None, **overrides):
         if is_sqlite(db.engine):
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
+    if app.config.get("PROXY_FIX"):
+        # Behind nginx: the client's address (rate limits, logs) and https come from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    from .core.security import configure_logging, init_security
+
+    init_security(app)
+    configure_logging(app)
     _register_models()
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -86,9 +95,3 @@ def _register_template_helpers(app):
     app.jinja_env.filters.update(phone=format_phone, mask_iin=mask_iin, date_long=lambda d: format_date(d, "long"))
     app.jinja_env.globals.update(current_language=current_language, languages=app.config["LANGUAGES"])
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response

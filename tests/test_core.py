@@ -51,10 +51,26 @@ def test_unknown_page_is_a_friendly_404_in_the_visitors_language(client):
     assert "This page does not exist" in response.text
 
 
-def test_responses_carry_basic_security_headers(client, event):
+def test_responses_carry_security_headers_and_a_request_id(client, event):
     headers = client.get(f"/events/{event.slug}/register").headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["Cache-Control"] == "no-store"
+    assert len(headers["X-Request-ID"]) >= 8
+    assert client.get("/healthz", headers={"X-Request-ID": "proxy-id-123"}).headers["X-Request-ID"] == "proxy-id-123"
+
+
+def test_pages_need_no_inline_script(client, event, sign_up):
+    """The CSP forbids inline scripts, so no page may rely on one (JSON data blocks are not scripts)."""
+    import re
+
+    private = sign_up().headers["Location"]
+    for url in (f"/events/{event.slug}/register", private, "/login", "/"):
+        html = client.get(url).text
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, (url, tag)
     assert db is not None
 
 
