@@ -58,3 +58,28 @@ def test_migrations_build_the_schema_of_the_models(make_database, database_url):
             assert diff == []
             assert "alembic_version" in sa.inspect(connection).get_table_names()
         db.engine.dispose()
+
+
+def test_backup_makes_a_copy_that_restores(runner, event, sign_up, tmp_path, app):
+    import shutil
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        result = runner.invoke(args=["backup", str(tmp_path)])
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    assert sign_up().status_code == 303
+    result = runner.invoke(args=["backup", str(tmp_path / "copy.sqlite3")])
+    assert result.exit_code == 0, result.output
+    sign_up()  # written after the backup: gone after the restore
+    from eventreg.registration.models import Registration
+
+    live = db.engine.url.database
+    db.session.remove()
+    db.engine.dispose()
+    with app.app_context():
+        db.engine.dispose()
+    shutil.copy(tmp_path / "copy.sqlite3", live)
+    for suffix in ("-wal", "-shm"):
+        from pathlib import Path
+        Path(live + suffix).unlink(missing_ok=True)
+    assert db.session.execute(db.select(db.func.count()).select_from(Registration)).scalar() == 1

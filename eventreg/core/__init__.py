@@ -1,6 +1,6 @@
 """Cross-cutting pages: health check, version, error pages."""
 from flask import Blueprint
 
-bp = Blueprint("core", __name__)
+bp = Blueprint("core", __name__, cli_group=None)
 
-from . import views  # noqa: E402,F401
+from . import cli, views  # noqa: E402,F401
