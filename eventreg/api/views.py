@@ -1,6 +1,10 @@
-from flask import jsonify, request
+import gzip
+import json
 
-from ..checkin import service
+from flask import jsonify, make_response, request
+
+from ..checkin import offline, service
+from ..db import utcnow
 from ..extensions import csrf
 from ..i18n import current_language
 from . import bp
@@ -69,3 +73,38 @@ def search(event, token):
 @token_required
 def checkpoints(event, token):
     return jsonify(checkpoints=[service.zone_card(c, _language()) for c in service.checkpoints(event)])
+
+
+@bp.get("/events/<slug>/offline-data")
+@token_required
+def offline_data(event, token):
+    try:
+        since = service.parse_scanned_at(request.args.get("since"))
+    except service.ScanRefused:
+        return api_error(422, "invalid_since")
+    body = json.dumps(offline.snapshot(event, since, _language()), ensure_ascii=False, separators=(",", ":"))
+    return _compressed(body.encode())
+
+
+def _compressed(data):
+    """gzip for devices that accept it: the whole event's door data then fits a slow venue network."""
+    response = make_response(data)
+    response.mimetype = "application/json"
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.set_data(gzip.compress(data, compresslevel=6))
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+@bp.post("/events/<slug>/sync")
+@token_required
+def sync(event, token):
+    body = _json_body()
+    if body is None:
+        return api_error(400, "invalid_json")
+    try:
+        answers = offline.sync(event, token, body.get("scans"), _language())
+    except offline.SyncRefused as refused:
+        return api_error(422, refused.result)
+    return jsonify(results=answers, synced_at=utcnow().isoformat())

@@ -93,6 +93,8 @@ class Scan(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     token_id: Mapped[int | None] = mapped_column(ForeignKey("scanner_token.id", ondelete="SET NULL"))
     undone_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+    # Decided on the device without the network and synced later (see checkin/offline.py).
+    offline: Mapped[bool] = mapped_column(default=False)
     # The answer the device got, returned again as it was if the device resends this scan.
     response: Mapped[dict] = mapped_column(JSON, default=dict)
 

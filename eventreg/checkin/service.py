@@ -101,7 +101,7 @@ def zone_card(checkpoint, language="kk"):
 
 
 def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanned_at=None,
-             direction=IN, language="kk"):
+             direction=IN, language="kk", offline=False):
     """Decide one scan at a checkpoint (a Zone) and record it.
 
     Returns an Outcome; the same scan_id always gets the same one.
@@ -113,11 +113,13 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
         raise ScanRefused(422, "invalid_direction")
     now = utcnow()
     scanned_at = as_utc(scanned_at) if scanned_at else now
-    if scanned_at > now + CLOCK_SKEW:
+    if scanned_at > now + CLOCK_SKEW or (not offline and scanned_at < now - CLOCK_SKEW):
+        # A live scan happens now, whatever the device's clock says; only an offline scan,
+        # synced later, keeps the time it was made.
         scanned_at = now
     options = event_options(event)
     event_id = event.id
-    scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id)
+    scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id, offline)
 
     try:
         # A resent scan is caught by the unique scan_id when its row is inserted (below): checking
@@ -154,6 +156,7 @@ class _ScanFacts:
     scanned_at: datetime
     user_id: int | None
     token_id: int | None
+    offline: bool = False
 
     def row(self, registration_id, outcome, previous_zone):
         outcome.body["scan_id"] = self.scan_id
@@ -161,10 +164,11 @@ class _ScanFacts:
         return Scan(event_id=self.event_id, scan_id=self.scan_id, registration_id=registration_id,
                     checkpoint_id=self.checkpoint.id, direction=self.direction, result=outcome.result,
                     status=outcome.status, previous_checkpoint_id=previous_zone, scanned_at=self.scanned_at,
-                    user_id=self.user_id, token_id=self.token_id, response=outcome.body)
+                    user_id=self.user_id, token_id=self.token_id, response=outcome.body, offline=self.offline)
 
 
-def _locked(registration_id):
+def lock_registration(registration_id):
+    """Hold the person's row until the transaction ends: one decision about them at a time."""
     return db.session.execute(
         db.select(Registration).where(Registration.id == registration_id).with_for_update()
     ).scalar_one()
@@ -189,10 +193,10 @@ def _decide(registration, checkpoint, direction, scanned_at, language, options):
         return Outcome(201, {"result": "ok", "direction": OUT, "participant": card}), current_zone
 
     if current_zone == checkpoint.id or not checkpoint.reentry_allowed:
-        earlier = (_last_entry if current_zone == checkpoint.id else _first_entry)(registration.id, checkpoint.id)
+        earlier = (_last_entry if current_zone == checkpoint.id else first_entry)(registration.id, checkpoint.id)
         if earlier is not None or current_zone == checkpoint.id:
             return Outcome(409, {"result": "already_checked_in", "participant": card,
-                                 "first": _entry_card(earlier, language)}), None
+                                 "first": entry_card(earlier, language)}), None
 
     if presence is None:
         db.session.add(Presence(registration_id=registration.id, event_id=registration.event_id,
@@ -209,7 +213,7 @@ def _entries(registration_id, checkpoint_id):
                    Scan.result == "ok", Scan.direction == IN, Scan.undone_at.is_(None)))
 
 
-def _first_entry(registration_id, checkpoint_id):
+def first_entry(registration_id, checkpoint_id):
     return db.session.execute(_entries(registration_id, checkpoint_id)
                               .order_by(Scan.scanned_at, Scan.id).limit(1)).scalar_one_or_none()
 
@@ -219,7 +223,7 @@ def _last_entry(registration_id, checkpoint_id):
                               .order_by(Scan.scanned_at.desc(), Scan.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def _entry_card(scan, language):
+def entry_card(scan, language):
     if scan is None:
         return None
     at = as_utc(scan.scanned_at)
@@ -254,7 +258,7 @@ def undo(event, scan_id, *, user_id, token_id=None, at=None):
             return Outcome(200, {"result": "undone", "scan_id": scan_id})
         if (scan.user_id != user_id) or at - as_utc(scan.recorded_at) > UNDO_WINDOW:
             return Outcome(403, {"result": "undo_not_allowed"})
-        _locked(scan.registration_id)
+        lock_registration(scan.registration_id)
         presence = db.session.get(Presence, scan.registration_id)
         expected = scan.checkpoint_id if scan.direction == IN else None
         if presence is not None and presence.checkpoint_id == expected:
