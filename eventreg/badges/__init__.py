@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("badges", __name__)
+
+from . import views  # noqa: E402,F401

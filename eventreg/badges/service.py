@@ -1,10 +1,15 @@
-"""Badge codes for registrations: issue, reissue, and resolve a scanned code."""
+"""Badge codes for registrations (issue, reissue, resolve a scanned code) and the badge desk's rules."""
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.orm import joinedload
 
+from ..db import utcnow, write_transaction
+from ..events.models import Category, Region
 from ..extensions import db
-from ..registration.models import Registration
+from ..registration.models import CANCELLED, CONFIRMED, Registration
+from ..text import collation_key
 from . import credential
+from .models import BadgePrint
 
 
 class BadgeRejected(Exception):
@@ -25,6 +30,11 @@ def event_public_key(event):
     return credential.public_key_bytes(current_app.config["SECRET_KEY"], event.id)
 
 
+_BY_ID = db.select(Registration).where(Registration.id == bindparam("registration_id"),
+                                      Registration.event_id == bindparam("event_id"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+
+
 def resolve_code(event, code, for_update=False):
     """The registration a scanned badge code (or a typed reference) belongs to, for this event.
 
@@ -39,9 +49,9 @@ def resolve_code(event, code, for_update=False):
         decoded = credential.decode(current_app.config["SECRET_KEY"], code, event.id)
     except credential.InvalidCode as invalid:
         raise BadgeRejected(str(invalid)) from None
-    query = db.select(Registration).where(Registration.id == decoded.registration_id,
-                                          Registration.event_id == event.id)
-    registration = db.session.execute(query.with_for_update() if for_update else query).scalar_one_or_none()
+    query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+    registration = db.session.execute(
+        query, {"registration_id": decoded.registration_id, "event_id": event.id}).scalar_one_or_none()
     if registration is None:
         raise BadgeRejected("unknown")
     if decoded.generation != registration.badge_generation:
@@ -64,9 +74,78 @@ def reissue(registration):
     """A new badge code for a lost badge; every earlier code of this registration is refused from now on."""
     db.session.execute(
         update(Registration).where(Registration.id == registration.id)
-        .values(badge_generation=Registration.badge_generation + 1)
+        # updated_at moves too: scanning devices download what changed since their last copy.
+        .values(badge_generation=Registration.badge_generation + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     db.session.refresh(registration)
     return badge_code(registration)
+
+
+def has_badge(registration):
+    """Everyone registered gets a badge, waitlisted people too (the door decides admission);
+    a cancelled registration has none."""
+    return registration.status != CANCELLED
+
+
+def get_by_reference(event, reference):
+    """The registration of this event with this reference (as printed, with or without the dash)."""
+    reference = "".join(ch for ch in (reference or "").upper() if ch.isalnum())
+    if len(reference) != 8:
+        return None
+    return db.session.execute(
+        db.select(Registration).filter_by(event_id=event.id, reference=reference)
+    ).scalar_one_or_none()
+
+
+def record_print(registration, user, size, reissue_code=False):
+    """Log a badge printed at the desk, reissuing the code first when asked (a lost badge)."""
+    if reissue_code:
+        reissue(registration)
+    with write_transaction():
+        db.session.add(BadgePrint(registration_id=registration.id, user_id=user.id, size=size,
+                                  reissued=reissue_code))
+
+
+def print_counts(registrations):
+    """How many badges the desk has printed for each of these registrations, by registration id."""
+    ids = [r.id for r in registrations]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(BadgePrint.registration_id, func.count()).where(BadgePrint.registration_id.in_(ids))
+        .group_by(BadgePrint.registration_id)
+    ).all()
+    return dict.fromkeys(ids, 0) | dict(rows)
+
+
+def fix_name(registration, last_name, first_name, patronymic="", latin_name=""):
+    """Correct the name printed on a badge (a typo seen at the desk); nothing else changes."""
+    registration_id = registration.id
+    with write_transaction():
+        registration = db.session.get(Registration, registration_id)
+        registration.last_name, registration.first_name, registration.patronymic, registration.latin_name = (
+            " ".join((value or "").split()) for value in (last_name, first_name, patronymic, latin_name))
+        registration.refresh_search_key()
+    return registration
+
+
+def batch(event, region=None, category=None, status=CONFIRMED, language="kk"):
+    """Registrations whose badges an organizer prints in one go, sorted as they are handed out:
+    by region (delegation) name, then by surname and name, in Kazakh/Russian alphabetical order.
+
+    `region` and `category` are codes, None for all; `status` is confirmed or waitlisted
+    (cancelled registrations have no badge).
+    """
+    query = (db.select(Registration)
+             .options(joinedload(Registration.region), joinedload(Registration.category))
+             .where(Registration.event_id == event.id, Registration.status == status))
+    if region:
+        query = query.join(Region, Registration.region_id == Region.id).where(Region.code == region)
+    if category:
+        query = query.join(Category, Registration.category_id == Category.id).where(Category.code == category)
+    registrations = db.session.execute(query).scalars().all()
+    return sorted(registrations, key=lambda r: (
+        r.region is None, collation_key(r.region.name_in(language) if r.region else ""),
+        collation_key(r.last_name), collation_key(r.first_name), collation_key(r.patronymic), r.id))

@@ -52,7 +52,7 @@ def snapshot(event, since=None, language="kk"):
     return {
         "cursor": cursor.isoformat(),
         "full": since is None,
-        "event": {"slug": event.slug, "timezone": event.timezone,
+        "event": {"id": event.id, "slug": event.slug, "timezone": event.timezone,
                   "public_key": base64.b64encode(event_public_key(event)).decode()},
         "checkpoints": [{"id": c.id, "code": c.code, "name": c.name_in(language), "reentry": c.reentry_allowed,
                          "categories": sorted(c.allowed_category_ids)} for c in options.checkpoints],

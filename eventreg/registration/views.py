@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 
 from ..events.service import get_event_or_404
 from ..i18n import current_language
+from ..notifications import service as notifications
 from . import bp, service
 from .forms import CancelForm, ParticipantForm, SignUpForm
 from .messages import message_for
@@ -53,6 +54,7 @@ def register(slug):
             _show_refusal(form, error, event)
             status = 409 if error.code.startswith("duplicate") or error.code == "full" else 422
         else:
+            notifications.confirm_registration(registration)
             return redirect(url_for(".private_page", slug=slug, secret=registration.secret, new=1), 303)
     elif form.is_submitted():
         status = 422
@@ -107,7 +109,9 @@ def cancel(slug, secret):
     event, registration = _registration_or_404(slug, secret)
     form = CancelForm()
     if registration.status != CANCELLED and form.validate_on_submit():
-        service.cancel(registration)
+        promoted = service.cancel(registration)
+        if promoted is not None:
+            notifications.announce_promotions([promoted])
         flash(_("Your registration has been cancelled."), "success")
         return redirect(url_for(".private_page", slug=slug, secret=secret), 303)
     return render_template("registration/cancel.html", event=event, registration=registration,

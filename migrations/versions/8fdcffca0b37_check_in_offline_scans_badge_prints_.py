@@ -1,8 +1,8 @@
-"""check-in, audit trail, search terms, outbox
+"""check-in, offline scans, badge prints, outbox, audit trail, search terms
 
-Revision ID: 904e5cd974a5
+Revision ID: 8fdcffca0b37
 Revises: 3356a202b76b
-Create Date: 2026-11-28 20:59:14.207450
+Create Date: 2026-11-28 21:14:19.252733
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '904e5cd974a5'
+revision = '8fdcffca0b37'
 down_revision = '3356a202b76b'
 branch_labels = None
 depends_on = None
@@ -63,6 +63,21 @@ def upgrade():
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_entry_event_id'), ['event_id'], unique=False)
 
+    op.create_table('badge_print',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('size', sa.String(length=16), nullable=False),
+    sa.Column('reissued', sa.Boolean(), nullable=False),
+    sa.Column('printed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_badge_print_registration_id_registration'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_badge_print_user_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_badge_print'))
+    )
+    with op.batch_alter_table('badge_print', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_badge_print_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_badge_print_user_id'), ['user_id'], unique=False)
+
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('registration_id', sa.Integer(), nullable=True),
@@ -114,6 +129,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('token_id', sa.Integer(), nullable=True),
     sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('offline', sa.Boolean(), nullable=False),
     sa.Column('response', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['checkpoint_id'], ['checkpoint.id'], name=op.f('fk_scan_checkpoint_id_checkpoint'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_scan_event_id_event'), ondelete='CASCADE'),
@@ -166,6 +182,11 @@ def downgrade():
         batch_op.drop_index('ix_outbox_message_registration')
 
     op.drop_table('outbox_message')
+    with op.batch_alter_table('badge_print', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_badge_print_user_id'))
+        batch_op.drop_index(batch_op.f('ix_badge_print_registration_id'))
+
+    op.drop_table('badge_print')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_event_id'))
 
