@@ -3,7 +3,7 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -41,6 +41,29 @@ def scanner(event, checkpoint_code):
     checkpoint = service.get_checkpoint(event, checkpoint_code) or abort(404)
     return render_template("checkin/scanner.html", event=event, checkpoint=checkpoint,
                            token=_browser_token(event))
+
+
+@bp.get("/checkin/sw.js")
+def service_worker():
+    """Served from /checkin/ so that it may control the scanner pages (a worker's scope is its folder)."""
+    response = current_app.send_static_file("js/sw.js")
+    response.headers["Cache-Control"] = "no-cache"  # browsers must see a new version at once
+    return response
+
+
+@bp.get("/checkin/manifest.webmanifest")
+def manifest():
+    """Lets staff install the scanner page like an app on the phone's home screen."""
+    return jsonify({
+        "name": "eventreg check-in", "short_name": "Check-in", "start_url": url_for(".pair_start"),
+        "scope": "/checkin/", "display": "standalone", "background_color": "#0b3d6b", "theme_color": "#0b3d6b",
+        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }), 200, {"Content-Type": "application/manifest+json"}
+
+
+@bp.get("/checkin/")
+def pair_start():
+    return redirect(url_for("events.index"))
 
 
 @bp.get("/checkin/<slug>/pair")

@@ -63,7 +63,13 @@
     undoButton.hidden = true;
     if (body.result === "ok") {
       var zone = body.zone || {};
-      show("green", body.direction === "out" ? messages.left : messages.ok, card.name, card.text);
+      var sanitary = body.sanitary || {};
+      if (sanitary.warning) {
+        // Let in under "warn" mode or an organizer's override: amber, with what is wrong.
+        show("amber", messages.sanitary_warning, card.name, [sanitary.text, card.text].filter(Boolean).join(" — "));
+      } else {
+        show("green", body.direction === "out" ? messages.left : messages.ok, card.name, card.text);
+      }
       headcount.textContent = zone.headcount + (zone.capacity ? " / " + zone.capacity : "") + " " + messages.inside +
         (zone.near_capacity ? " · " + messages.near_capacity : "");
       headcount.className = "headcount" + (zone.near_capacity ? " warn" : "");
@@ -74,6 +80,9 @@
       var when = first.time ? messages.already_detail.replace("{time}", first.time)
         .replace("{place}", first.checkpoint).replace("{who}", first.by) : "";
       show("amber", messages.already_checked_in, card.name, [when, card.text].filter(Boolean).join(" — "));
+    } else if (body.result === "attestation_required") {
+      show("red", messages.attestation_required, card.name,
+           [(body.sanitary || {}).text, card.text].filter(Boolean).join(" — "));
     } else {
       show("red", messages[body.result] || messages.error, card.name, card.text);
     }
@@ -89,11 +98,111 @@
     lastCode = code; lastCodeAt = now;
     var body = {code: code, checkpoint: page.dataset.checkpoint, scan_id: newScanId(),
                 scanned_at: new Date().toISOString()};
-    fetch(page.dataset.api, {method: "POST", headers: headers(), body: JSON.stringify(body)})
+    if (offline) { decideLocally(body); return; }
+    // Two seconds without an answer and the door does not wait: decide here, sync later.
+    Offline.fetchWithin(page.dataset.api, {method: "POST", headers: headers(), body: JSON.stringify(body)},
+                        ONLINE_TIMEOUT_MS)
       .then(function (response) {
-        return response.json().then(function (data) { showAnswer(response.status, data); });
+        if (response.status >= 500) { throw new Error("server " + response.status); }
+        return response.json().then(function (data) { setOffline(false); showAnswer(response.status, data); });
       })
-      .catch(function () { show("red", messages.error, "", ""); });
+      .catch(function () { setOffline(true); decideLocally(body); });
+  }
+
+  // ---- Offline: local decisions, the queue, and syncing it back (static/js/offline.js) ----
+  var Offline = window.EventregOffline;
+  var ONLINE_TIMEOUT_MS = 2000;
+  var offline = false;
+  var banner = document.getElementById("offline-banner");
+  var queueStatus = document.getElementById("queue-status");
+  var syncButton = document.getElementById("sync-now");
+  var door = new Offline.Door({slug: page.dataset.event, api: page.dataset.eventApi, headers: headers,
+                               checkpoint: page.dataset.checkpoint});
+
+  function setOffline(value) {
+    if (offline === value) { return; }
+    offline = value;
+    banner.hidden = !offline;
+    document.body.classList.toggle("is-offline", offline);
+    if (!offline) { syncQueue(); }
+  }
+
+  function decideLocally(body) {
+    if (!door.ready()) { show("red", messages.no_local_data, "", ""); return; }
+    door.decide(body.code).then(function (outcome) {
+      var card = describe(outcome);
+      if (outcome.result === "ok") {
+        door.enqueue({scan_id: body.scan_id, code: body.code, checkpoint: body.checkpoint,
+                      scanned_at: body.scanned_at, direction: "in", slug: page.dataset.event})
+          .then(updateQueueStatus);
+        if (outcome.warning) {
+          show("amber", messages.not_in_local_list, card.name, messages.offline_note);
+        } else {
+          show("green", messages.ok, card.name, [card.text, messages.offline_note].filter(Boolean).join(" — "));
+        }
+        undoButton.hidden = true;
+      } else {
+        showAnswer(0, outcome);
+      }
+    }).catch(function () { show("red", messages.error, "", ""); });
+  }
+
+  function updateQueueStatus() {
+    return door.pending().then(function (queued) {
+      var synced = localStorage.getItem("eventreg-synced-" + page.dataset.event);
+      var time = synced ? new Date(synced).toTimeString().slice(0, 5) : "—";
+      queueStatus.textContent = messages.queue_status.replace("{count}", queued.length).replace("{time}", time);
+      return door.conflicts();
+    }).then(function (conflicts) {
+      var list = document.getElementById("conflicts");
+      list.textContent = "";
+      conflicts.slice(-5).forEach(function (conflict) {
+        var item = document.createElement("li");
+        var who = (conflict.participant || {}).name || "";
+        item.textContent = messages.conflict + ": " + who + " — " + (messages[conflict.reason] || conflict.reason);
+        list.appendChild(item);
+      });
+    });
+  }
+
+  var syncing = false;
+  function syncQueue() {
+    if (syncing || !door.db) { return Promise.resolve(); }
+    syncing = true;
+    return door.sync().then(function (done) {
+      setOffline(false);
+      syncing = false;
+      updateQueueStatus();
+      if (done.more) { return syncQueue(); }
+    }).catch(function () { syncing = false; });
+  }
+
+  function refreshLocalData() {
+    if (offline) { return; }
+    door.refresh().then(function () {
+      page.dataset.localCopy = door.meta.downloaded_at;  // for people (and tests) to see how fresh it is
+      return updateQueueStatus();
+    }).catch(function () { /* keep the copy we have */ });
+  }
+
+  syncButton.addEventListener("click", function () { syncQueue(); input.focus(); });
+  window.addEventListener("online", function () { setOffline(false); });
+  window.addEventListener("offline", function () { setOffline(true); });
+  // Back online by itself: try the queue every few seconds while it is not empty.
+  setInterval(function () {
+    door.pending().then(function (queued) { if (queued.length) { syncQueue(); } }).catch(function () {});
+  }, 5000);
+  setInterval(refreshLocalData, 60000);
+  door.load().then(function () { updateQueueStatus(); refreshLocalData(); syncQueue(); })
+    .catch(function () { show("red", messages.no_local_data, "", ""); });
+
+  // Open and working with no network at all once opened here: a service worker keeps the page's
+  // files, and the page itself is kept in the same cache.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(page.dataset.worker, {scope: page.dataset.workerScope})
+      .then(function () { return caches.open("eventreg-pages-v1"); })
+      .then(function (cache) { return cache.add(location.href); })
+      .catch(function () { /* no offline page on this browser: scanning online still works */ });
   }
 
   form.addEventListener("submit", function (event) {
