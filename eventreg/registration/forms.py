@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from ..events.service import event_options
 from ..forms import Form
+from ..text import clean_line
 from .messages import message_for
 from .validators import ValidationFailure, normalize_phone, parse_iin
 
@@ -13,7 +14,7 @@ SEX_CHOICES = [SelectChoice("", _l("Not specified")), SelectChoice("F", _l("Fema
 
 
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return clean_line(value)
 
 
 def valid_iin(form, field):

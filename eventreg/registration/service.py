@@ -15,7 +15,7 @@ from ..db import utcnow, write_transaction
 from ..events.models import Category, Event
 from ..events.service import event_options
 from ..extensions import db
-from ..text import collation_key, search_key
+from ..text import clean_line, collation_key, search_key
 from .models import CANCELLED, CONFIRMED, WAITLISTED, Registration, SearchTerm, new_reference, new_secret
 from .validators import ValidationFailure, age_on, iin_warnings, normalize_phone, parse_iin
 
@@ -72,7 +72,7 @@ def _normalized(data):
     data.email = (data.email or "").strip().lower() or None
     data.iin = "".join((data.iin or "").split()) or None
     for name in ("last_name", "first_name", "patronymic", "latin_name", "organization", "guardian_name"):
-        setattr(data, name, " ".join((getattr(data, name) or "").split()))
+        setattr(data, name, clean_line(getattr(data, name) or ""))
     return data
 
 
@@ -149,20 +149,18 @@ def release_place(event_id, category_id):
     _remove_one(Event, event_id)
 
 
-def register(event, data, *, accept_waitlist=True, public=True, at=None):
-    """Sign a person up for an event: confirmed if a place is free, else waitlisted.
+def build_registration(event, data, *, public=True, at=None):
+    """Check a person's data against every sign-up rule that does not depend on other registrations
+    and return the (unsaved) Registration it makes; raises RegistrationError like register().
 
-    Raises RegistrationError for a closed registration, a refused rule, a duplicate
-    (same IIN or email in this event), or a full event when the waitlist is declined.
+    register() and the organizers' import both build rows here, so an imported person passes the
+    same rules as one who signed up on the form.
     """
     at = at or utcnow()
-    if public:
-        check_registration_open(event, at)
     data = _normalized(data)
     iin_info = _parsed_iin(data.iin)
     _check_rules(event, data, public=public)
     event_id = event.id
-
     registration = Registration(
         event_id=event_id, reference=new_reference(), secret=new_secret(),
         last_name=data.last_name, first_name=data.first_name, patronymic=data.patronymic,
@@ -177,6 +175,20 @@ def register(event, data, *, accept_waitlist=True, public=True, at=None):
         created_at=at,
     )
     registration.refresh_search_key()
+    return registration
+
+
+def register(event, data, *, accept_waitlist=True, public=True, at=None):
+    """Sign a person up for an event: confirmed if a place is free, else waitlisted.
+
+    Raises RegistrationError for a closed registration, a refused rule, a duplicate
+    (same IIN or email in this event), or a full event when the waitlist is declined.
+    """
+    at = at or utcnow()
+    if public:
+        check_registration_open(event, at)
+    registration = build_registration(event, data, public=public, at=at)
+    event_id = event.id
     # The unique constraints on (event, IIN) and (event, email) decide duplicates, also between
     # concurrent sign-ups; the lookup runs only to say which field clashed.
     # The insert goes first: a duplicate fails before any counter is touched, and the rows
