@@ -87,6 +87,11 @@ class Config:
     # A participant may ask to resend their confirmation once per this many seconds.
     MAIL_RESEND_INTERVAL = _env_int("MAIL_RESEND_INTERVAL", 60)
 
+    # Sanitary evidence (eventreg/attestations): the largest document a participant may upload,
+    # and how long an organizer's override of a refused entry waits for the person's next scan.
+    EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+    SANITARY_OVERRIDE_MINUTES = _env_int("SANITARY_OVERRIDE_MINUTES", 30)
+
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True

@@ -61,6 +61,7 @@ def create_app(config_class=None, **overrides):
 def _register_models():
     # Import every feature's models so that Alembic and relationships see all tables.
     from . import audit as _audit  # noqa: F401
+    from .attestations import models as _attestations  # noqa: F401
     from .auth import models as _auth  # noqa: F401
     from .badges import models as _badges  # noqa: F401
     from .checkin import models as _checkin  # noqa: F401
@@ -70,9 +71,9 @@ def _register_models():
 
 
 def _register_blueprints(app):
-    from . import api, auth, badges, checkin, core, events, notifications, registration
+    from . import api, attestations, auth, badges, checkin, core, events, notifications, registration
 
-    for package in (core, events, registration, auth, badges, checkin, notifications, api):
+    for package in (core, events, registration, auth, badges, checkin, notifications, api, attestations):
         app.register_blueprint(package.bp)
     if app.config.get("BENCH_ENDPOINTS"):
         from .core import bench

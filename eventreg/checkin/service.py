@@ -12,6 +12,8 @@ from flask_babel import format_time
 from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 
+from ..attestations.service import door_check
+from ..attestations.status import BLOCK as SANITARY_BLOCK
 from ..audit import record
 from ..badges.service import BadgeRejected, resolve_code
 from ..db import as_utc, utcnow, write_transaction
@@ -198,13 +200,21 @@ def _decide(registration, checkpoint, direction, scanned_at, language, options):
             return Outcome(409, {"result": "already_checked_in", "participant": card,
                                  "first": entry_card(earlier, language)}), None
 
+    # Sanitary status at the moment of entry (eventreg/attestations): checked last, so that an
+    # organizer's one-time override is used up only by an entry that really happens.
+    decision, sanitary = door_check(registration, scanned_at, language=language)
+    if decision == SANITARY_BLOCK:
+        return Outcome(403, {"result": "attestation_required", "participant": card, "sanitary": sanitary}), None
+
     if presence is None:
         db.session.add(Presence(registration_id=registration.id, event_id=registration.event_id,
                                 checkpoint_id=checkpoint.id, since=scanned_at))
     else:
         presence.checkpoint_id, presence.since = checkpoint.id, scanned_at
-    return Outcome(201, {"result": "ok", "direction": IN, "participant": card,
-                         "checked_in_at": scanned_at.isoformat()}), current_zone
+    body = {"result": "ok", "direction": IN, "participant": card, "checked_in_at": scanned_at.isoformat()}
+    if sanitary is not None:
+        body["sanitary"] = sanitary
+    return Outcome(201, body), current_zone
 
 
 def _entries(registration_id, checkpoint_id):

@@ -143,6 +143,7 @@ def seed_demo(today):
     Returns (event, created). Idempotent: running it again keeps participants and
     only moves the dates relative to today.
     """
+    from ..attestations.service import ensure_default_policy
     from ..checkin.models import Checkpoint
 
     starts_on = today + timedelta(days=30)
@@ -172,5 +173,6 @@ def seed_demo(today):
     else:
         for key, value in dates.items():
             setattr(event, key, value)
+    ensure_default_policy(event)
     db.session.commit()
     return event, created
