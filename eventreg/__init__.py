@@ -71,9 +71,10 @@ def _register_models():
 
 
 def _register_blueprints(app):
-    from . import api, attestations, auth, badges, checkin, core, events, notifications, registration
+    from . import api, attestations, auth, badges, checkin, core, events, notifications, organizer, registration
 
-    for package in (core, events, registration, auth, badges, checkin, notifications, api, attestations):
+    for package in (core, events, registration, auth, badges, checkin, notifications, api, attestations,
+                    organizer):
         app.register_blueprint(package.bp)
     if app.config.get("BENCH_ENDPOINTS"):
         from .core import bench
