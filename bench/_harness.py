@@ -36,7 +36,9 @@ class Database:
     def __init__(self, kind):
         self.kind = kind
         self.tmp = tempfile.TemporaryDirectory(prefix="eventreg-bench-")
-        self.env = dict(os.environ, EVENTREG_INSTANCE_PATH=self.tmp.name, FLASK_APP="wsgi")
+        # Emails are queued, not sent, during a benchmark: a badge PDF per message would be measured
+        # instead of the request (production sends them from a worker thread or send-outbox).
+        self.env = dict(os.environ, EVENTREG_INSTANCE_PATH=self.tmp.name, FLASK_APP="wsgi", MAIL_SEND_AT_ONCE="0")
         self.env.pop("DATABASE_URL", None)
         self.schema = None
         if kind == "postgresql":
