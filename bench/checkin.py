@@ -87,8 +87,9 @@ def add_participants(db, event, count, first):
 class CheckIn:
     """Each client owns its slice of badges and walks them between two zones: every scan is an entry."""
 
-    def __init__(self, token, codes, clients):
+    def __init__(self, token, codes, clients, round_number):
         self.token, self.codes, self.clients = token, codes, clients
+        self.round_number = round_number  # each round walks the badges to the zone they are not in
 
     def setup(self, port, index):
         mine = self.codes[index::self.clients]
@@ -96,7 +97,7 @@ class CheckIn:
 
     def request(self, port, state):
         code, _ = state["mine"][state["n"] % len(state["mine"])]
-        zone = state["zones"][(state["n"] // len(state["mine"])) % 2]
+        zone = state["zones"][(self.round_number + state["n"] // len(state["mine"])) % 2]
         state["n"] += 1
         body = json.dumps({"code": code, "checkpoint": zone, "scan_id": str(uuid.uuid4())})
         return post("127.0.0.1", port, f"/api/v1/events/{SLUG}/checkins", body,
@@ -143,10 +144,10 @@ def run(kind, clients, seconds, workers, repeat, search_people):
         rounds = []
         try:
             load(Trivial(), server.port, clients, 1)
-            for _ in range(repeat):
+            for round_number in range(repeat):
                 rounds.append((load(Trivial(), server.port, clients, seconds),
                                load(Floor(codes), server.port, clients, seconds),
-                               load(CheckIn(token, codes, clients), server.port, clients, seconds)))
+                               load(CheckIn(token, codes, clients, round_number), server.port, clients, seconds)))
             with app.app_context():
                 from eventreg.events.service import get_event_by_slug
                 from eventreg.extensions import db
