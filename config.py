@@ -60,6 +60,9 @@ class Config:
     # Only bench/checkin.py turns this on: it adds the /bench endpoints the benchmark compares against.
     BENCH_ENDPOINTS = os.environ.get("EVENTREG_BENCH_ENDPOINTS") == "1"
 
+    # Personal data is kept this many days after an event ends, then `flask erase-expired` erases it.
+    RETENTION_DAYS = _env_int("RETENTION_DAYS", 90)
+
     # Age of full legal capacity (DOMAIN.md, personal data): younger participants need a guardian's consent.
     DEFAULT_MINOR_AGE = _env_int("DEFAULT_MINOR_AGE", 18)
     # Personal-data operator named in the consent text; unset, a translated generic phrase is used.

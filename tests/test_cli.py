@@ -83,3 +83,24 @@ def test_backup_makes_a_copy_that_restores(runner, event, sign_up, tmp_path, app
         from pathlib import Path
         Path(live + suffix).unlink(missing_ok=True)
     assert db.session.execute(db.select(db.func.count()).select_from(Registration)).scalar() == 1
+
+
+def test_erase_expired_erases_personal_data_after_the_retention_period_only(runner, event, sign_up):
+    from datetime import timedelta
+
+    from eventreg.registration.models import Registration
+
+    sign_up(iin="000101500001", birth_date="2000-01-01")
+    result = runner.invoke(args=["erase-expired", "--days", "30"])
+    assert result.exit_code == 0 and "No event ended" in result.output
+    event.starts_on = date.today() - timedelta(days=40)
+    event.ends_on = date.today() - timedelta(days=38)
+    db.session.commit()
+    result = runner.invoke(args=["erase-expired", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "erased the personal data of 1 participants" in result.output
+    db.session.expire_all()
+    person = db.session.execute(db.select(Registration)).scalar_one()
+    assert (person.iin, person.email, person.phone, person.first_name) == (None, None, None, "")
+    assert person.status == "confirmed"  # the counts stay right
+    assert "erased the personal data of 0" in runner.invoke(args=["erase-expired", "--days", "30"]).output

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..audit import record
 from ..checkin.models import IN, Presence, Scan
 from ..db import as_utc, utcnow, write_transaction
+from ..events.models import Event
 from ..events.service import event_options
 from ..extensions import db
 from ..notifications.models import OutboxMessage
@@ -220,6 +221,7 @@ def _audit(registration, user, action, **details):
 
 def erase_personal_data(registration, user, at=None):
     """Erase a person's personal data on request (Law No. 94-V): the row stays, anonymized.
+    `user` is the organizer who did it, or None for the retention command.
 
     Names, IIN, birth date, sex, phone, email, organization and the guardian's name go; so do the
     search words, the emails in the outbox, the names in stored scan answers, the cached badge
@@ -243,7 +245,8 @@ def erase_personal_data(registration, user, at=None):
             # The answer the device got is kept for a resent scan, minus the person it showed.
             scan.response = {key: value for key, value in (scan.response or {}).items() if key != "participant"}
         sanitary.erase(row)
-        record("personal_data_erased", event_id=row.event_id, user_id=user.id, registration_id=registration_id,
+        record("personal_data_erased", event_id=row.event_id, user_id=user.id if user else None,
+               registration_id=registration_id,
                reference=row.reference, at=at.isoformat())
     # Badge PDFs are cached per registration (badges/pdf.py) and carry the name.
     shutil.rmtree(Path(current_app.instance_path) / "badges" / str(row.event_id) / str(registration_id),
@@ -370,3 +373,24 @@ def _registrations_chart(event):
         values.append(per_day.get(day, 0))
         day += timedelta(days=1)
     return {"labels": labels, "values": values}
+
+
+def erase_after_retention(today, days, slug=None):
+    """Erase the personal data of every participant of the events that ended more than `days` ago.
+
+    Returns [(event, erased count)]. Events still inside their retention period are left alone.
+    """
+    query = db.select(Event).where(Event.ends_on < today - timedelta(days=days))
+    if slug:
+        query = query.where(Event.slug == slug)
+    done = []
+    for event in db.session.execute(query.order_by(Event.ends_on)).scalars().all():
+        people = db.session.execute(
+            db.select(Registration).where(Registration.event_id == event.id)).scalars().all()
+        erased = 0
+        for registration in people:
+            if not is_erased(registration):
+                erase_personal_data(registration, None)
+                erased += 1
+        done.append((event, erased))
+    return done
