@@ -266,3 +266,26 @@ def test_with_send_at_once_off_sign_up_only_queues_and_send_outbox_sends(make_ma
     with MailServer(smtp_port) as inbox:
         assert send_outbox(queue_only).exit_code == 0
     assert len(inbox.envelopes) == 1
+
+
+def test_in_production_the_email_is_written_and_sent_after_the_response(app, event, tmp_path):
+    """The worker's sending thread builds the message and its badge after the sign-up has answered."""
+    import time
+    from pathlib import Path
+
+    from .conftest import make_app
+    from .helpers import see_committed, sign_up_form
+
+    background = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_SEND_IN_BACKGROUND=True, MAIL_BACKEND="file")
+    response = background.test_client().post(f"/events/{event.slug}/register", data=sign_up_form(event))
+    assert response.status_code == 303
+    outbox = Path(background.instance_path) / "outbox"
+    for _ in range(100):
+        if outbox.exists() and list(outbox.glob("*.eml")):
+            break
+        time.sleep(0.1)
+    [eml] = list(outbox.glob("*.eml"))
+    assert b"application/pdf" in eml.read_bytes()
+    see_committed()
+    from eventreg.notifications.models import SENT, OutboxMessage
+    assert db.session.execute(db.select(OutboxMessage.status)).scalar_one() == SENT

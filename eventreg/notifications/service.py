@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -59,11 +59,38 @@ def announce_promotions(registrations):
 def _notify_safely(registration, kind):
     if not registration.email:
         return
+    config = current_app.config
+    if config["MAIL_SEND_AT_ONCE"] and config["MAIL_SEND_IN_BACKGROUND"] and has_request_context():
+        # Writing the email (two templates in the person's language) and its outbox row cost as
+        # much as the sign-up itself: the worker's sending thread does both right after the
+        # response. The window in which a crash of the worker could lose the email (never the
+        # registration) is the few milliseconds before that thread commits the outbox row.
+        _background_sender().submit(_notify_in_background, current_app._get_current_object(),
+                                    request.host_url, registration.id, kind)
+        return
+    _queue_and_send(registration, kind)
+
+
+def _notify_in_background(app, host_url, registration_id, kind):
+    # url_for(_external=True) needs a request: the one that registered the person gave its host.
+    with app.app_context(), app.test_request_context(base_url=host_url):
+        try:
+            registration = db.session.get(Registration, registration_id)
+            if registration is not None:
+                _queue_and_send(registration, kind, in_background=True)
+        finally:
+            db.session.remove()
+
+
+def _queue_and_send(registration, kind, in_background=False):
     try:
         message = _new_message(registration, kind)
         with write_transaction():
             db.session.add(message)
-        _send_if_at_once(message)
+        if in_background:
+            deliver(message)
+        else:
+            _send_if_at_once(message)
     except Exception:
         # The person's registration stands; an error page now would only make them sign
         # up again and be told that they are registered already.
