@@ -121,3 +121,28 @@ def test_sync_refuses_bad_batches(client, event, token):
     assert sync(client, event, token, "nope").status_code == 422
     assert sync(client, event, token, [{"scan_id": new_scan_id(), "scanned_at": "yesterday"}]).status_code == 422
     assert client.post(f"/api/v1/events/{event.slug}/sync", json={"scans": []}).status_code == 401
+
+
+def test_local_data_carries_the_sanitary_state_and_a_new_policy_sends_everything(client, event, token, participant):
+    from eventreg.attestations.service import get_policy
+
+    participant()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/events/{event.slug}/offline-data", headers=headers).json["sanitary"] == {"mode": "off"}
+    policy = get_policy(event)
+    policy.mode = "block"
+    db.session.commit()
+    data = client.get(f"/api/v1/events/{event.slug}/offline-data", headers=headers).json
+    assert data["sanitary"]["mode"] == "block"
+    [badge] = data["badges"]
+    assert badge["ss"] == "missing" and badge["sv"] is None
+    policy.mode = "warn"
+    db.session.commit()
+    later = client.get(f"/api/v1/events/{event.slug}/offline-data", query_string={"since": data["cursor"]},
+                       headers=headers).json
+    assert later["full"] and later["sanitary"]["mode"] == "warn"
+
+
+def test_offline_endpoints_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert "/api/v1/events/{slug}/offline-data" in paths and "/api/v1/events/{slug}/sync" in paths

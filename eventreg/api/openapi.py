@@ -96,6 +96,44 @@ def openapi_document():
                 "responses": {"200": _answer("Matches", {"type": "object", "properties": {
                     "results": {"type": "array", "items": _PARTICIPANT}}}), "401": _UNAUTHORIZED},
             }},
+            "/api/v1/events/{slug}/offline-data": {"get": {
+                "summary": "What a scanning device keeps to decide without the network",
+                "description": "Everything, or with `since` (the `cursor` of an earlier download) what changed. "
+                               "Per badge: registration id `i`, badge generation `g`, salted reference hash `r`, "
+                               "name `n`, category `c`, region `rg`, status `s`, zone `z`, once-only checkpoints "
+                               "entered `e`, sanitary state `ss` and end of validity `sv`. Never the IIN, phone "
+                               "or email, never a badge code: codes are checked with `event.public_key` (Ed25519).",
+                "parameters": [_SLUG, {"name": "since", "in": "query", "required": False,
+                                       "schema": {"type": "string", "format": "date-time"}}],
+                "responses": {"200": _answer("The door's data (gzip when accepted)", {"type": "object", "properties": {
+                    "cursor": {"type": "string"}, "full": {"type": "boolean"}, "event": {"type": "object"},
+                    "checkpoints": {"type": "array"}, "sanitary": {"type": "object"},
+                    "badges": {"type": "array", "items": {"type": "object"}}}}),
+                              "401": _UNAUTHORIZED, "422": _answer("invalid_since")},
+            }},
+            "/api/v1/events/{slug}/sync": {"post": {
+                "summary": "Send scans made offline, oldest first; idempotent by scan_id",
+                "description": "Each scan is applied at the time it was made. Two devices that let one person "
+                               "in while offline: the earliest scan is kept, the other is a conflict; a badge "
+                               "cancelled or reissued meanwhile is a conflict. Sending a batch again changes "
+                               "nothing and returns the same answers.",
+                "parameters": [_SLUG],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["scans"],
+                    "properties": {"scans": {"type": "array", "maxItems": 2000, "items": {
+                        "type": "object", "required": ["scan_id", "code", "checkpoint", "scanned_at"],
+                        "properties": {"scan_id": {"type": "string"}, "code": {"type": "string"},
+                                       "checkpoint": {"type": "string"},
+                                       "scanned_at": {"type": "string", "format": "date-time"},
+                                       "direction": {"type": "string", "enum": ["in", "out"]}}}}},
+                }}}},
+                "responses": {"200": _answer("One answer per scan, in the order sent (result ok or conflict)",
+                                             {"type": "object", "properties": {
+                                                 "results": {"type": "array", "items": _SCAN_ANSWER},
+                                                 "synced_at": {"type": "string"}}}),
+                              "400": _answer("invalid_json"), "401": _UNAUTHORIZED,
+                              "422": _answer("invalid_batch, invalid_scan or invalid_scanned_at")},
+            }},
             "/api/v1/events/{slug}/checkpoints": {"get": {
                 "summary": "Checkpoints with their live headcounts",
                 "parameters": [_SLUG],

@@ -39,16 +39,26 @@ def snapshot(event, since=None, language="kk"):
     """The door's data for an event: everything, or what changed since the cursor of an earlier download."""
     cursor = utcnow()
     options = event_options(event)
+    if since is not None and _policy_changed_since(event, as_utc(since)):
+        since = None  # every badge's sanitary state may have changed: send everything
     query = db.select(Registration).where(Registration.event_id == event.id)
     if since is not None:
         since = as_utc(since) - CURSOR_OVERLAP
+        from ..attestations.models import Evidence, HealthDeclaration
+
         moved = db.select(Scan.registration_id).where(Scan.event_id == event.id, Scan.recorded_at >= since)
-        query = query.where(or_(Registration.updated_at >= since, Registration.id.in_(moved)))
-    people = db.session.execute(query.execution_options(yield_per=2000)).scalars()
+        # A document added or reviewed, or a declaration made, changes the sanitary state the door keeps.
+        documents = db.select(Evidence.registration_id).where(
+            Evidence.event_id == event.id, or_(Evidence.created_at >= since, Evidence.reviewed_at >= since))
+        declared = db.select(HealthDeclaration.registration_id).where(HealthDeclaration.at >= since)
+        query = query.where(or_(Registration.updated_at >= since, Registration.id.in_(moved),
+                                Registration.id.in_(documents), Registration.id.in_(declared)))
+    people = db.session.execute(query).scalars().all()
     zones = _zones(event.id)
     once_only = {c.id for c in options.checkpoints if not c.reentry_allowed}
     entered = _entered(event.id, once_only)
     badges = [_badge(r, options, zones, entered, language) for r in people]
+    sanitary = _sanitary(event, people, badges, cursor)
     return {
         "cursor": cursor.isoformat(),
         "full": since is None,
@@ -58,6 +68,7 @@ def snapshot(event, since=None, language="kk"):
                          "categories": sorted(c.allowed_category_ids)} for c in options.checkpoints],
         "categories": {c.id: {"name": c.name_in(language), "color": c.badge_color} for c in options.categories},
         "regions": {r.id: r.name_in(language) for r in options.regions},
+        "sanitary": sanitary,
         "badges": badges,
     }
 
@@ -75,6 +86,35 @@ def _badge(registration, options, zones, entered, language):
         "z": zones.get(registration.id),
         "e": sorted(entered.get(registration.id, ())),
     }
+
+
+def _policy_changed_since(event, since):
+    from ..attestations.service import get_policy
+
+    policy = get_policy(event)
+    return policy is not None and as_utc(policy.updated_at) >= since
+
+
+def _sanitary(event, people, badges, at):
+    """The sanitary policy's mode and, per badge, the state and end of validity at download time.
+
+    The device decides a scan made later with these: still valid at the moment of the scan (and,
+    where a same-day declaration is required, on the day of the download), or not. The server
+    decides again with everything when the scan is synced.
+    """
+    from ..attestations import status as rules_of
+    from ..attestations.service import policy_rules, statuses_for
+
+    rules = policy_rules(event)
+    if rules is None or rules.mode == rules_of.OFF:
+        return {"mode": rules_of.OFF}
+    statuses = statuses_for(event, people, at)
+    for badge in badges:
+        status = statuses.get(badge["i"])
+        badge["ss"] = status.state if status else rules_of.MISSING
+        badge["sv"] = status.valid_until.isoformat() if status and status.valid_until else None
+    return {"mode": rules.mode, "declaration_required": rules.declaration_required,
+            "computed_on": at.astimezone(event.tz).date().isoformat()}
 
 
 def _zones(event_id):

@@ -59,8 +59,7 @@ def announce_promotions(registrations):
 def _notify_safely(registration, kind):
     if not registration.email:
         return
-    config = current_app.config
-    if config["MAIL_SEND_AT_ONCE"] and config["MAIL_SEND_IN_BACKGROUND"] and has_request_context():
+    if current_app.config["MAIL_SEND_IN_BACKGROUND"] and has_request_context():
         # Writing the email (two templates in the person's language) and its outbox row cost as
         # much as the sign-up itself: the worker's sending thread does both right after the
         # response. The window in which a crash of the worker could lose the email (never the
@@ -87,10 +86,10 @@ def _queue_and_send(registration, kind, in_background=False):
         message = _new_message(registration, kind)
         with write_transaction():
             db.session.add(message)
-        if in_background:
-            deliver(message)
-        else:
+        if not in_background:
             _send_if_at_once(message)
+        elif current_app.config["MAIL_SEND_AT_ONCE"]:
+            deliver(message)
     except Exception:
         # The person's registration stands; an error page now would only make them sign
         # up again and be told that they are registered already.

@@ -116,7 +116,7 @@
       })
       .then(function (data) {
         var badges = data.badges.map(function (b) { b.key = door.key_(b.i); b.slug = door.slug; return b; });
-        var meta = {cursor: data.cursor, event: data.event, checkpoints: data.checkpoints,
+        var meta = {cursor: data.cursor, event: data.event, checkpoints: data.checkpoints, sanitary: data.sanitary,
                     categories: data.categories, regions: data.regions, downloaded_at: new Date().toISOString()};
         return tx(door.db, ["meta", "badges"], "readwrite", function (t) {
           var store = t.objectStore("badges");
@@ -154,14 +154,29 @@
       if (checkpoint && (badge.z === checkpoint.id || (!checkpoint.reentry && badge.e.indexOf(checkpoint.id) >= 0))) {
         return {result: "already_checked_in", participant: card, first: badge.local_first || null};
       }
+      var sanitary = door.sanitary(badge);
+      if (sanitary === "block") { return {result: "attestation_required", participant: card}; }
       if (checkpoint) {
         badge.z = checkpoint.id;
         if (!checkpoint.reentry) { badge.e = badge.e.concat([checkpoint.id]); }
         badge.local_first = {time: new Date().toTimeString().slice(0, 5), checkpoint: checkpoint.name, by: ""};
         tx(door.db, ["badges"], "readwrite", function (t) { t.objectStore("badges").put(badge); });
       }
-      return {result: "ok", local: true, participant: card};
+      return {result: "ok", local: true, participant: card, sanitaryWarning: sanitary === "warn"};
     });
+  };
+
+  // The sanitary rule at the moment of the scan, from the state and end of validity downloaded:
+  // "allow", "warn" or "block" as the event's policy says (eventreg/attestations/status.py).
+  Door.prototype.sanitary = function (badge) {
+    var policy = this.meta.sanitary || {mode: "off"};
+    if (policy.mode === "off") { return "allow"; }
+    var valid = (badge.ss === "valid" || badge.ss === "expiring_soon") && (!badge.sv || new Date() < new Date(badge.sv));
+    if (valid && policy.declaration_required) {
+      var today = new Intl.DateTimeFormat("en-CA", {timeZone: this.meta.event.timezone}).format(new Date());
+      valid = today === policy.computed_on;  // the declaration downloaded was for that day
+    }
+    return valid ? "allow" : policy.mode;
   };
 
   Door.prototype.card = function (badge) {

@@ -137,6 +137,8 @@
           .then(updateQueueStatus);
         if (outcome.warning) {
           show("amber", messages.not_in_local_list, card.name, messages.offline_note);
+        } else if (outcome.sanitaryWarning) {
+          show("amber", messages.sanitary_warning, card.name, [card.text, messages.offline_note].join(" — "));
         } else {
           show("green", messages.ok, card.name, [card.text, messages.offline_note].filter(Boolean).join(" — "));
         }
