@@ -86,6 +86,11 @@ def test_review_flow_reject_needs_a_reason_and_the_participant_reads_it(client, 
     page = private_page(client, event, registration)
     assert "Not accepted" in page and "The photo is blurred: the date cannot be read." in page
 
+    from eventreg.notifications.models import REVIEWED, OutboxMessage
+    [email] = db.session.execute(db.select(OutboxMessage).filter_by(kind=REVIEWED)).scalars().all()
+    assert email.to_address == registration.email and not email.attach_badge
+    assert "The photo is blurred: the date cannot be read." in email.body_text
+
 
 @pytest.mark.parametrize("role, status", [("anonymous", 302), ("staff", 403), ("organizer", 200)])
 @pytest.mark.parametrize("path", ["sanitary-policy", "evidence"])

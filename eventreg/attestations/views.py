@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..auth.access import event_role_required, has_role
 from ..auth.models import ORGANIZER, STAFF
 from ..events.service import get_event_or_404
+from ..notifications import service as notifications
 from ..registration.models import CANCELLED
 from ..registration.service import get_by_secret
 from . import bp, messages, service
@@ -202,10 +203,13 @@ def review(event, evidence_id):
         flash(_("Choose to accept or not accept the document."), "error")
         return redirect(back, 303)
     try:
-        service.review(evidence, approve=decision == "approve", reason=form.reason.data, user_id=current_user.id)
+        reviewed = service.review(evidence, approve=decision == "approve", reason=form.reason.data,
+                                  user_id=current_user.id)
     except service.AttestationError as error:
         flash(messages.error_text(error.code), "error")
     else:
+        notifications.announce_review(reviewed.registration, accepted=decision == "approve",
+                                      reason=reviewed.reject_reason)
         flash(_("Document accepted.") if decision == "approve" else _("Document not accepted."), "success")
     return redirect(back, 303)
 

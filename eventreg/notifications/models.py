@@ -14,7 +14,8 @@ STATUSES = (QUEUED, SENT, FAILED)
 
 CONFIRMATION = "confirmation"  # sign-up and "resend my confirmation": wording follows the status
 PROMOTED = "promoted"  # a waitlisted person got a place
-KINDS = (CONFIRMATION, PROMOTED)
+REVIEWED = "evidence_reviewed"  # an organizer accepted or refused a sanitary document
+KINDS = (CONFIRMATION, PROMOTED, REVIEWED)
 
 
 class OutboxMessage(db.Model):

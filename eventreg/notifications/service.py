@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from ..db import as_utc, utcnow, write_transaction
 from ..extensions import db
 from ..registration.models import CANCELLED, CONFIRMED, Registration
-from .models import CONFIRMATION, FAILED, PROMOTED, QUEUED, SENT, OutboxMessage
+from .models import CONFIRMATION, FAILED, PROMOTED, QUEUED, REVIEWED, SENT, OutboxMessage
 
 SKIPPED = "skipped"  # outcome of deliver(): another process is sending it, or it is obsolete
 
@@ -56,7 +56,12 @@ def announce_promotions(registrations):
         _notify_safely(registration, PROMOTED)
 
 
-def _notify_safely(registration, kind):
+def announce_review(registration, *, accepted, reason=""):
+    """Tell the participant what the organizer decided about their sanitary document. Never raises."""
+    _notify_safely(registration, REVIEWED, review={"accepted": accepted, "reason": reason})
+
+
+def _notify_safely(registration, kind, **details):
     if not registration.email:
         return
     if current_app.config["MAIL_SEND_IN_BACKGROUND"] and has_request_context():
@@ -65,25 +70,25 @@ def _notify_safely(registration, kind):
         # response. The window in which a crash of the worker could lose the email (never the
         # registration) is the few milliseconds before that thread commits the outbox row.
         _background_sender().submit(_notify_in_background, current_app._get_current_object(),
-                                    request.host_url, registration.id, kind)
+                                    request.host_url, registration.id, kind, details)
         return
-    _queue_and_send(registration, kind)
+    _queue_and_send(registration, kind, details=details)
 
 
-def _notify_in_background(app, host_url, registration_id, kind):
+def _notify_in_background(app, host_url, registration_id, kind, details):
     # url_for(_external=True) needs a request: the one that registered the person gave its host.
     with app.app_context(), app.test_request_context(base_url=host_url):
         try:
             registration = db.session.get(Registration, registration_id)
             if registration is not None:
-                _queue_and_send(registration, kind, in_background=True)
+                _queue_and_send(registration, kind, in_background=True, details=details)
         finally:
             db.session.remove()
 
 
-def _queue_and_send(registration, kind, in_background=False):
+def _queue_and_send(registration, kind, in_background=False, details=None):
     try:
-        message = _new_message(registration, kind)
+        message = _new_message(registration, kind, **(details or {}))
         with write_transaction():
             db.session.add(message)
         if not in_background:
@@ -122,20 +127,23 @@ def resend_confirmation(registration):
     return message
 
 
-def _new_message(registration, kind):
+def _new_message(registration, kind, review=None):
     """An outbox message about a registration, rendered in the participant's language."""
     event = registration.event
-    attach_badge = kind == PROMOTED or registration.status == CONFIRMED
+    attach_badge = kind == PROMOTED or (kind == CONFIRMATION and registration.status == CONFIRMED)
     language = registration.language if registration.language in current_app.config["LANGUAGES"] else None
     with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        if kind == PROMOTED:
+        if kind == REVIEWED:
+            subject = (_("%(event)s: your document was accepted", event=event.name) if review["accepted"]
+                       else _("%(event)s: your document was not accepted", event=event.name))
+        elif kind == PROMOTED:
             subject = _("You got a place at %(event)s", event=event.name)
         elif registration.status == CONFIRMED:
             subject = _("Your registration for %(event)s is confirmed", event=event.name)
         else:
             subject = _("You are on the waitlist for %(event)s", event=event.name)
         context = dict(
-            registration=registration, event=event, subject=subject, promoted=kind == PROMOTED,
+            registration=registration, event=event, subject=subject, promoted=kind == PROMOTED, review=review,
             badge=attach_badge,
             link=url_for("registration.private_page", slug=event.slug, secret=registration.secret, _external=True),
         )
