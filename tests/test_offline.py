@@ -146,3 +146,15 @@ def test_local_data_carries_the_sanitary_state_and_a_new_policy_sends_everything
 def test_offline_endpoints_are_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "/api/v1/events/{slug}/offline-data" in paths and "/api/v1/events/{slug}/sync" in paths
+
+
+def test_organizers_see_the_conflicts_with_both_devices_and_times(client, event, token, staff, participant):
+    _, code = participant(last_name="Жұмабаев")
+    token_b = _two_devices(event, staff)
+    sync(client, event, token, [offline_scan(code, 30)])
+    sync(client, event, token_b, [offline_scan(code, 10)])
+    create_or_update_user("org@example.kz", "organizer password", "organizer", event)
+    client.post("/login", data={"email": "org@example.kz", "password": "organizer password"})
+    page = client.get(f"/organizer/events/{event.slug}/conflicts").text
+    assert "Жұмабаев" in page and "second@example.kz" in page and "staff@example.kz" in page
+    assert "already_checked_in" in page

@@ -100,6 +100,7 @@ class Scan(db.Model):
 
     checkpoint = relationship("Checkpoint", foreign_keys=[checkpoint_id])
     user = relationship("User")
+    token = relationship("ScannerToken")
 
 
 class Presence(db.Model):

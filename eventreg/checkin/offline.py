@@ -242,7 +242,10 @@ def _mark_conflict(scan, kept, language):
 
 def conflicts(event):
     """Offline scans the server did not accept as made, for the organizers' list (newest first)."""
+    from sqlalchemy.orm import joinedload
+
     return db.session.execute(
         db.select(Scan).where(Scan.event_id == event.id, Scan.offline.is_(True), Scan.result != "ok")
+        .options(joinedload(Scan.user), joinedload(Scan.checkpoint), joinedload(Scan.token))
         .order_by(Scan.scanned_at.desc())
     ).scalars().all()

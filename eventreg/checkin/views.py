@@ -13,7 +13,7 @@ from ..auth.models import ORGANIZER, STAFF
 from ..events.service import get_event_or_404
 from ..forms import Form
 from ..i18n import current_language
-from . import bp, service
+from . import bp, offline, service
 from .forms import CheckOutZoneForm, DeviceForm
 from .tokens import create_token, event_staff, event_tokens, find_token, get_event_token, revoke
 
@@ -135,3 +135,11 @@ def zones(event):
             return redirect(url_for(".zones", slug=event.slug), 303)
     cards = [service.zone_card(c, language) for c in service.checkpoints(event)]
     return render_template("checkin/zones.html", event=event, zones=cards, form=form), 422 if form.errors else 200
+
+
+@bp.get("/organizer/events/<slug>/conflicts")
+@event_role_required(ORGANIZER)
+def conflicts(event):
+    """Offline scans the server did not take as made: the same person let in by two devices, a badge
+    cancelled or reissued while the device was offline."""
+    return render_template("checkin/conflicts.html", event=event, scans=offline.conflicts(event))
