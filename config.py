@@ -54,8 +54,14 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     # Guessing passwords: a few tries a minute per address is plenty for people who mistype.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Per address: a school's or a region's office may sign many people up through one connection,
+    # so these are generous; they stop scripts, not delegations.
+    SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "60 per minute")
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "300 per minute")
+    SECRET_PAGE_RATE_LIMIT = os.environ.get("SECRET_PAGE_RATE_LIMIT", "120 per minute")
 
     # Only bench/checkin.py turns this on: it adds the /bench endpoints the benchmark compares against.
     BENCH_ENDPOINTS = os.environ.get("EVENTREG_BENCH_ENDPOINTS") == "1"
@@ -119,7 +125,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on explicitly
-    LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit test sets its own
+    LOGIN_RATE_LIMIT = SIGNUP_RATE_LIMIT = SEARCH_RATE_LIMIT = SECRET_PAGE_RATE_LIMIT = "10000 per minute"
     MAIL_SEND_IN_BACKGROUND = False
 
 

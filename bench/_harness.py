@@ -38,7 +38,9 @@ class Database:
         self.tmp = tempfile.TemporaryDirectory(prefix="eventreg-bench-")
         # Emails are queued, not sent, during a benchmark: a badge PDF per message would be measured
         # instead of the request (production sends them from a worker thread or send-outbox).
-        self.env = dict(os.environ, EVENTREG_INSTANCE_PATH=self.tmp.name, FLASK_APP="wsgi", MAIL_SEND_AT_ONCE="0")
+        self.env = dict(os.environ, EVENTREG_INSTANCE_PATH=self.tmp.name, FLASK_APP="wsgi", MAIL_SEND_AT_ONCE="0",
+                        # one client address sends everything here: per-address limits would measure 429s
+                        RATELIMIT_ENABLED="0")
         self.env.pop("DATABASE_URL", None)
         self.schema = None
         if kind == "postgresql":

@@ -48,3 +48,14 @@ def test_guessing_passwords_is_rate_limited(app, event):
     answers = [client.post("/login", data={"email": "a@example.kz", "password": "guess guess"}).status_code
                for _ in range(5)]
     assert answers == [401, 401, 401, 429, 429]
+
+
+def test_sign_up_from_one_address_is_rate_limited(app, event):
+    from .helpers import sign_up_form
+
+    limited = make_app(app.config["SQLALCHEMY_DATABASE_URI"], SIGNUP_RATE_LIMIT="2 per minute")
+    client = limited.test_client()
+    answers = [client.post(f"/events/{event.slug}/register", data=sign_up_form(event)).status_code
+               for _ in range(3)]
+    assert answers == [303, 303, 429]
+    assert client.get(f"/events/{event.slug}/register").status_code == 200  # reading the form is not limited

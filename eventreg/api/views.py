@@ -1,11 +1,11 @@
 import gzip
 import json
 
-from flask import jsonify, make_response, request
+from flask import current_app, jsonify, make_response, request
 
 from ..checkin import offline, service
 from ..db import utcnow
-from ..extensions import csrf
+from ..extensions import csrf, limiter
 from ..i18n import current_language
 from . import bp
 from .auth import api_error, token_required
@@ -64,6 +64,7 @@ def undo_checkin(event, token, scan_id):
 
 
 @bp.get("/events/<slug>/search")
+@limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 @token_required
 def search(event, token):
     return jsonify(results=service.search_people(event, request.args.get("q", ""), _language()))

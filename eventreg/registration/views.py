@@ -2,6 +2,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from ..events.service import get_event_or_404
+from ..extensions import limiter
 from ..i18n import current_language
 from ..notifications import service as notifications
 from . import bp, service
@@ -33,6 +34,7 @@ def _show_refusal(form, error, event):
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
 def register(slug):
     event = get_event_or_404(slug)
     language = current_language()
@@ -72,6 +74,7 @@ def _registration_or_404(slug, secret):
 
 
 @bp.get("/events/<slug>/p/<secret>")
+@limiter.limit(lambda: current_app.config["SECRET_PAGE_RATE_LIMIT"])
 def private_page(slug, secret):
     event, registration = _registration_or_404(slug, secret)
     return render_template("registration/private.html", event=event, registration=registration,
