@@ -286,6 +286,10 @@ def test_in_production_the_email_is_written_and_sent_after_the_response(app, eve
         time.sleep(0.1)
     [eml] = list(outbox.glob("*.eml"))
     assert b"application/pdf" in eml.read_bytes()
-    see_committed()
     from eventreg.notifications.models import SENT, OutboxMessage
+    for _ in range(50):  # the thread records the send just after writing the file
+        see_committed()
+        if db.session.execute(db.select(OutboxMessage.status)).scalar_one() == SENT:
+            break
+        time.sleep(0.1)
     assert db.session.execute(db.select(OutboxMessage.status)).scalar_one() == SENT

@@ -293,7 +293,11 @@ def _write_file(email, message):
     """Development: the message as an .eml file in <instance>/outbox/, to open in a mail program."""
     folder = Path(current_app.instance_path) / "outbox"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{utcnow():%Y%m%d-%H%M%S}-{message.id}.eml").write_bytes(email.as_bytes())
+    target = folder / f"{utcnow():%Y%m%d-%H%M%S}-{message.id}.eml"
+    # Written aside and renamed: whoever watches the folder never sees half a message.
+    partial = target.with_suffix(".eml.partial")
+    partial.write_bytes(email.as_bytes())
+    partial.replace(target)
 
 
 def send_outbox(retry_failed=False):
