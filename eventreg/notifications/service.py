@@ -41,13 +41,28 @@ class ResendRefused(Exception):
         self.code = code
 
 
-def confirm_registration(registration):
-    """Queue the confirmation of a new registration and try to send it at once.
+def confirmation_rows(registration):
+    """The confirmation's outbox row, for register(along=...) to commit with the registration.
 
-    Never raises: the registration is committed already, and what went wrong is in the
-    outbox and the log.
+    Never raises: a message that cannot be written is logged, and the registration goes ahead.
     """
-    _notify_safely(registration, CONFIRMATION)
+    if not registration.email:
+        return []
+    try:
+        return [_new_message(registration, CONFIRMATION)]
+    except Exception:
+        current_app.logger.exception("The confirmation of a new registration could not be written")
+        return []
+
+
+def send_soon(messages):
+    """Send messages already committed to the outbox: by the sending thread, or now, or leave them
+    to send-outbox, as configured. Never raises."""
+    for message in messages:
+        try:
+            _send_if_at_once(message)
+        except Exception:
+            current_app.logger.exception("Outbox message %s could not be sent", message.id)
 
 
 def announce_promotions(registrations):

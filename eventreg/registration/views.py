@@ -50,13 +50,20 @@ def register(slug):
     status = 200
     if form.validate_on_submit():
         data = _form_data(form, category_id=form.category.data, consent=form.consent.data)
+        queued = []
+
+        def confirmation(registration):
+            queued.extend(notifications.confirmation_rows(registration))
+            return queued
+
         try:
-            registration = service.register(event, data, accept_waitlist=form.accept_waitlist.data)
+            registration = service.register(event, data, accept_waitlist=form.accept_waitlist.data,
+                                            along=confirmation)
         except service.RegistrationError as error:
             _show_refusal(form, error, event)
             status = 409 if error.code.startswith("duplicate") or error.code == "full" else 422
         else:
-            notifications.confirm_registration(registration)
+            notifications.send_soon(queued)
             return redirect(url_for(".private_page", slug=slug, secret=registration.secret, new=1), 303)
     elif form.is_submitted():
         status = 422
