@@ -26,7 +26,10 @@ install_debs() {
 
 install_python() {
   local requirements=$1
-  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    # Debian's own python3 needs python3-venv for this; pyenv and python.org builds have it.
+    "$PY" -m venv "$VENV" 2>/dev/null || { rm -rf "$VENV"; install_debs python3-venv; "$PY" -m venv "$VENV"; }
+  fi
   # Reinstall only when the requirements changed since the last install.
   local stamp="$VENV/.installed-$(basename "$requirements")"
   if [ ! -f "$stamp" ] || [ -n "$(find requirements*.txt -newer "$stamp")" ]; then

@@ -121,19 +121,20 @@ def revoke_device(event, token_id):
 def zones(event):
     language = current_language()
     form = CheckOutZoneForm()
-    form.checkpoint.choices = [(c.id, c.name_in(language)) for c in service.checkpoints(event)]
+    zones_of_event = service.checkpoints(event)
+    form.checkpoint.choices = [(c.id, c.name_in(language)) for c in zones_of_event]
     if form.validate_on_submit():
         try:
             at = service.local_time_today(event, form.at.data)
         except ValueError:
             form.at.errors = [_("Enter a time such as 22:00.")]
         else:
-            checkpoint = next(c for c in service.checkpoints(event) if c.id == form.checkpoint.data)
+            checkpoint = next(c for c in zones_of_event if c.id == form.checkpoint.data)
             count = service.check_out_zone(event, checkpoint, user_id=current_user.id, at=at)
             flash(_("%(count)s people checked out of %(zone)s.", count=count, zone=checkpoint.name_in(language)),
                   "success")
             return redirect(url_for(".zones", slug=event.slug), 303)
-    cards = [service.zone_card(c, language) for c in service.checkpoints(event)]
+    cards = [service.zone_card(c, language) for c in zones_of_event]
     return render_template("checkin/zones.html", event=event, zones=cards, form=form), 422 if form.errors else 200
 
 

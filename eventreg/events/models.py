@@ -96,7 +96,3 @@ class Category(Multilingual, db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="categories")
-
-    @property
-    def is_full(self):
-        return self.capacity is not None and self.confirmed_count >= self.capacity
