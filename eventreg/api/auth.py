@@ -3,8 +3,7 @@ from functools import wraps
 
 from flask import g, jsonify, request
 
-from ..checkin.tokens import find_token
-from ..events.service import get_event_by_slug
+from ..checkin.tokens import find_event_and_token
 
 
 def api_error(status, result, **extra):
@@ -18,8 +17,7 @@ def token_required(view):
     def wrapper(slug, *args, **kwargs):
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        event = get_event_by_slug(slug)
-        row = find_token(event, token.strip()) if event is not None and scheme.lower() == "bearer" else None
+        event, row = find_event_and_token(slug, token.strip()) if scheme.lower() == "bearer" else (None, None)
         if row is None:
             # Same answer for an unknown event and a bad token: the API does not list events.
             response = api_error(401, "unauthorized")

@@ -1,6 +1,6 @@
 """Badge codes for registrations (issue, reissue, resolve a scanned code) and the badge desk's rules."""
 from flask import current_app
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import func, update
 from sqlalchemy.orm import joinedload
 
 from ..db import utcnow, write_transaction
@@ -30,9 +30,44 @@ def event_public_key(event):
     return credential.public_key_bytes(current_app.config["SECRET_KEY"], event.id)
 
 
-_BY_ID = db.select(Registration).where(Registration.id == bindparam("registration_id"),
-                                      Registration.event_id == bindparam("event_id"))
-_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+class CodeLookup:
+    """What a scanned badge code (or a typed reference) names, before the database is asked:
+    the condition that finds the registration, and the check its row must then pass."""
+
+    def __init__(self, registration_id=None, generation=None, reference=None):
+        self.registration_id, self.generation, self.reference = registration_id, generation, reference
+
+    def condition(self, event_id):
+        if self.reference is not None:
+            return (Registration.event_id == event_id) & (Registration.reference == self.reference)
+        return (Registration.id == self.registration_id) & (Registration.event_id == event_id)
+
+    def check(self, registration):
+        """The registration itself, or BadgeRejected when it is missing or the badge was reissued."""
+        if registration is None:
+            raise BadgeRejected("unknown")
+        if self.generation is not None and self.generation != registration.badge_generation:
+            raise BadgeRejected("reissued")
+        return registration
+
+
+def read_code(event, code):
+    """A CodeLookup for a scanned code or typed reference, checked without the database.
+
+    Raises BadgeRejected for anything that cannot be a badge of this event: a forged or
+    damaged code, a code of another event, a reference of the wrong length.
+    """
+    code = (code or "").strip()
+    if not code.upper().startswith(credential.PREFIX):
+        reference = "".join(ch for ch in code.upper() if ch.isalnum())
+        if len(reference) != 8:
+            raise BadgeRejected("malformed")
+        return CodeLookup(reference=reference)
+    try:
+        decoded = credential.decode(current_app.config["SECRET_KEY"], code, event.id)
+    except credential.InvalidCode as invalid:
+        raise BadgeRejected(str(invalid)) from None
+    return CodeLookup(registration_id=decoded.registration_id, generation=decoded.generation)
 
 
 def resolve_code(event, code, for_update=False):
@@ -42,32 +77,11 @@ def resolve_code(event, code, for_update=False):
     damaged code, a code of another event, or an older code of a reissued badge. With
     for_update, the registration row stays locked until the transaction ends (PostgreSQL).
     """
-    code = (code or "").strip()
-    if not code.upper().startswith(credential.PREFIX):
-        return _by_reference(event, code, for_update)
-    try:
-        decoded = credential.decode(current_app.config["SECRET_KEY"], code, event.id)
-    except credential.InvalidCode as invalid:
-        raise BadgeRejected(str(invalid)) from None
-    query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
-    registration = db.session.execute(
-        query, {"registration_id": decoded.registration_id, "event_id": event.id}).scalar_one_or_none()
-    if registration is None:
-        raise BadgeRejected("unknown")
-    if decoded.generation != registration.badge_generation:
-        raise BadgeRejected("reissued")
-    return registration
-
-
-def _by_reference(event, text, for_update):
-    reference = "".join(ch for ch in text.upper() if ch.isalnum())
-    if len(reference) != 8:
-        raise BadgeRejected("malformed")
-    query = db.select(Registration).filter_by(event_id=event.id, reference=reference)
-    registration = db.session.execute(query.with_for_update() if for_update else query).scalar_one_or_none()
-    if registration is None:
-        raise BadgeRejected("unknown")
-    return registration
+    wanted = read_code(event, code)
+    query = db.select(Registration).where(wanted.condition(event.id))
+    if for_update:
+        query = query.with_for_update()
+    return wanted.check(db.session.execute(query).scalar_one_or_none())
 
 
 def reissue(registration):

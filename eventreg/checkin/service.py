@@ -7,16 +7,18 @@ answer back), and the decision for one person is taken while holding their regis
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask_babel import format_time
 from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from ..attestations.service import door_check
 from ..attestations.status import BLOCK as SANITARY_BLOCK
 from ..audit import record
-from ..badges.service import BadgeRejected, resolve_code
-from ..db import as_utc, utcnow, write_transaction
+from ..badges.service import BadgeRejected, read_code
+from ..db import as_utc, is_sqlite, utcnow, write_transaction
 from ..events.service import event_options
 from ..extensions import db
 from ..registration.models import CANCELLED, WAITLISTED, Registration
@@ -83,15 +85,15 @@ def participant_card(registration, language="kk", options=None):
     }
 
 
-_HEADCOUNT = db.select(func.count()).select_from(Presence).where(Presence.checkpoint_id == bindparam("zone"))
-
-
 def zone_headcount(checkpoint):
-    return db.session.execute(_HEADCOUNT, {"zone": checkpoint.id}).scalar()
+    return db.session.execute(
+        db.select(func.count()).select_from(Presence).where(Presence.checkpoint_id == checkpoint.id)
+    ).scalar()
 
 
-def zone_card(checkpoint, language="kk"):
-    headcount = zone_headcount(checkpoint)
+def zone_card(checkpoint, language="kk", headcount=None):
+    if headcount is None:
+        headcount = zone_headcount(checkpoint)
     capacity = checkpoint.capacity
     return {
         "code": checkpoint.code,
@@ -128,23 +130,90 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
         # first would cost every scan a query for what happens only on retries.
         with write_transaction():
             try:
-                registration = resolve_code(event, code, for_update=True)
+                facts = _DoorFacts.read(event, code, checkpoint)
             except BadgeRejected as rejected:
                 outcome = Outcome(404, {"result": "unknown_code", "reason": rejected.reason})
-                db.session.add(scan.row(None, outcome, None))
+                scan.insert(None, outcome, None)
                 return outcome
-            outcome, previous_zone = _decide(registration, checkpoint, direction, scanned_at, language, options)
-            if outcome.status == 201:
-                db.session.flush()  # the move must be in the headcount
-                outcome.body["zone"] = zone_card(checkpoint, language)
-            db.session.add(scan.row(registration.id, outcome, previous_zone))
-            db.session.flush()
+            outcome, previous_zone = _decide(facts, checkpoint, direction, scanned_at, language, options)
+            scan.insert(facts.registration.id, outcome, previous_zone)
     except IntegrityError:
         # This scan_id is recorded already (a resend, or a retry racing the original): whatever was
         # decided again is rolled back, and the device gets the first answer.
         db.session.rollback()
         return _previous_answer(event_id, scan_id)
     return outcome
+
+
+@dataclass
+class _DoorFacts:
+    """What the door needs to know about a person, read while their row is locked.
+
+    Every check-in reads them, so they come in one statement: the registration, the zone the person
+    is in, the headcount of the checkpoint's zone, and (where re-entry is not allowed) whether they
+    entered here before. SQLite holds the write lock from the start of the transaction already.
+    PostgreSQL locks the registration row first, in a statement of its own: a statement that waited
+    for a lock still reads the other tables as they were when it started, so reading in the same
+    statement could miss the check-in that held the lock.
+    """
+
+    registration: Registration
+    has_presence: bool
+    current_zone: int | None
+    headcount: int
+    entered_before: bool
+
+    @classmethod
+    def read(cls, event, code, checkpoint):
+        wanted = read_code(event, code)
+        by_reference = wanted.reference is not None
+        params = {"event_id": event.id, "zone_id": checkpoint.id, "registration_id": wanted.registration_id,
+                  "reference": wanted.reference}
+        if not is_sqlite(db.engine):
+            db.session.execute(_lock_query(by_reference), params)
+        row = db.session.execute(_door_query(by_reference, checkpoint.reentry_allowed), params).first()
+        registration = wanted.check(row[0] if row else None)
+        return cls(registration, row[1] is not None, row[2], row[3], bool(row[4]))
+
+    def move(self, zone_id, at):
+        """Put the person in a zone (None: outside)."""
+        statement = _MOVE if self.has_presence else _ENTER
+        person = self.registration.id
+        db.session.execute(statement, {"person": person, "registration_id": person,
+                                       "event_id": self.registration.event_id, "checkpoint_id": zone_id, "since": at})
+
+
+def _wanted(by_reference):
+    wanted = (Registration.reference == bindparam("reference") if by_reference
+              else Registration.id == bindparam("registration_id"))
+    return wanted & (Registration.event_id == bindparam("event_id"))
+
+
+@cache
+def _lock_query(by_reference):
+    return db.select(Registration.id).where(_wanted(by_reference)).with_for_update()
+
+
+@cache
+def _door_query(by_reference, reentry_allowed):
+    """Built once per kind: a check-in runs it every time, and building a statement costs as much as running it."""
+    # Its own alias of presence, so that the count does not correlate with the person's row.
+    inside = aliased(Presence)
+    headcount = (db.select(func.count()).select_from(inside)
+                 .where(inside.event_id == bindparam("event_id"), inside.checkpoint_id == bindparam("zone_id"))
+                 .scalar_subquery())
+    entered = (db.literal(False) if reentry_allowed else
+               db.select(Scan.id).where(*_entry_conditions(Registration.id, bindparam("zone_id"))).exists())
+    return (db.select(Registration, Presence.registration_id, Presence.checkpoint_id, headcount, entered)
+            .outerjoin(Presence, Presence.registration_id == Registration.id)
+            .where(_wanted(by_reference)))
+
+
+# Core statements on the tables: the scan path needs none of the unit of work's bookkeeping.
+_presence = Presence.__table__
+_ENTER = _presence.insert()
+_MOVE = _presence.update().where(_presence.c.registration_id == bindparam("person"))
+_INSERT_SCAN = Scan.__table__.insert()
 
 
 @dataclass
@@ -160,13 +229,15 @@ class _ScanFacts:
     token_id: int | None
     offline: bool = False
 
-    def row(self, registration_id, outcome, previous_zone):
+    def insert(self, registration_id, outcome, previous_zone):
         outcome.body["scan_id"] = self.scan_id
         outcome.body["checkpoint"] = self.checkpoint.code
-        return Scan(event_id=self.event_id, scan_id=self.scan_id, registration_id=registration_id,
-                    checkpoint_id=self.checkpoint.id, direction=self.direction, result=outcome.result,
-                    status=outcome.status, previous_checkpoint_id=previous_zone, scanned_at=self.scanned_at,
-                    user_id=self.user_id, token_id=self.token_id, response=outcome.body, offline=self.offline)
+        db.session.execute(_INSERT_SCAN, dict(
+            event_id=self.event_id, scan_id=self.scan_id, registration_id=registration_id,
+            checkpoint_id=self.checkpoint.id, direction=self.direction, result=outcome.result,
+            status=outcome.status, previous_checkpoint_id=previous_zone, scanned_at=self.scanned_at,
+            recorded_at=utcnow(), user_id=self.user_id, token_id=self.token_id, response=outcome.body,
+            offline=self.offline, undone_at=None))
 
 
 def lock_registration(registration_id):
@@ -176,8 +247,9 @@ def lock_registration(registration_id):
     ).scalar_one()
 
 
-def _decide(registration, checkpoint, direction, scanned_at, language, options):
+def _decide(facts, checkpoint, direction, scanned_at, language, options):
     """The rules of the door, in order. Returns (outcome, the zone the person leaves)."""
+    registration, current_zone = facts.registration, facts.current_zone
     card = participant_card(registration, language, options)
     if registration.status == CANCELLED:
         return Outcome(403, {"result": "cancelled", "participant": card}), None
@@ -186,19 +258,17 @@ def _decide(registration, checkpoint, direction, scanned_at, language, options):
     if not checkpoint.admits(registration.category_id):
         return Outcome(403, {"result": "not_allowed_here", "participant": card}), None
 
-    presence = db.session.get(Presence, registration.id)
-    current_zone = presence.checkpoint_id if presence else None
     if direction == OUT:
         if current_zone != checkpoint.id:
             return Outcome(409, {"result": "not_inside", "participant": card}), None
-        presence.checkpoint_id, presence.since = None, scanned_at
-        return Outcome(201, {"result": "ok", "direction": OUT, "participant": card}), current_zone
+        facts.move(None, scanned_at)
+        return Outcome(201, {"result": "ok", "direction": OUT, "participant": card,
+                             "zone": zone_card(checkpoint, language, facts.headcount - 1)}), current_zone
 
-    if current_zone == checkpoint.id or not checkpoint.reentry_allowed:
+    if current_zone == checkpoint.id or facts.entered_before:
         earlier = (_last_entry if current_zone == checkpoint.id else first_entry)(registration.id, checkpoint.id)
-        if earlier is not None or current_zone == checkpoint.id:
-            return Outcome(409, {"result": "already_checked_in", "participant": card,
-                                 "first": entry_card(earlier, language)}), None
+        return Outcome(409, {"result": "already_checked_in", "participant": card,
+                             "first": entry_card(earlier, language)}), None
 
     # Sanitary status at the moment of entry (eventreg/attestations): checked last, so that an
     # organizer's one-time override is used up only by an entry that really happens.
@@ -206,21 +276,23 @@ def _decide(registration, checkpoint, direction, scanned_at, language, options):
     if decision == SANITARY_BLOCK:
         return Outcome(403, {"result": "attestation_required", "participant": card, "sanitary": sanitary}), None
 
-    if presence is None:
-        db.session.add(Presence(registration_id=registration.id, event_id=registration.event_id,
-                                checkpoint_id=checkpoint.id, since=scanned_at))
-    else:
-        presence.checkpoint_id, presence.since = checkpoint.id, scanned_at
-    body = {"result": "ok", "direction": IN, "participant": card, "checked_in_at": scanned_at.isoformat()}
+    facts.move(checkpoint.id, scanned_at)
+    # The headcount read with the person's row, with them in it now: exact on SQLite (one writer at
+    # a time); on PostgreSQL as of this transaction's snapshot, like any count read in it.
+    body = {"result": "ok", "direction": IN, "participant": card, "checked_in_at": scanned_at.isoformat(),
+            "zone": zone_card(checkpoint, language, facts.headcount + 1)}
     if sanitary is not None:
         body["sanitary"] = sanitary
     return Outcome(201, body), current_zone
 
 
+def _entry_conditions(registration_id, checkpoint_id):
+    return (Scan.registration_id == registration_id, Scan.checkpoint_id == checkpoint_id,
+            Scan.result == "ok", Scan.direction == IN, Scan.undone_at.is_(None))
+
+
 def _entries(registration_id, checkpoint_id):
-    return (db.select(Scan)
-            .where(Scan.registration_id == registration_id, Scan.checkpoint_id == checkpoint_id,
-                   Scan.result == "ok", Scan.direction == IN, Scan.undone_at.is_(None)))
+    return db.select(Scan).where(*_entry_conditions(registration_id, checkpoint_id))
 
 
 def first_entry(registration_id, checkpoint_id):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam
 
 from ..auth.models import EventRole, User
+from ..events.models import Event
 from ..db import as_utc, utcnow
 from ..extensions import db
 from .models import ScannerToken
@@ -32,30 +33,52 @@ def create_token(user, event, *, name="", checkpoints=(), hours=16, valid_from=N
     return row, token
 
 
-# Built once: every scan runs it.
-_USABLE_TOKEN = (
-    db.select(ScannerToken)
-    .join(User, User.id == ScannerToken.user_id)
-    .join(EventRole, (EventRole.user_id == User.id) & (EventRole.event_id == ScannerToken.event_id))
-    .where(ScannerToken.token_hash == bindparam("token_hash"), ScannerToken.event_id == bindparam("event_id"),
-           ScannerToken.revoked_at.is_(None), User.is_active.is_(True))
-)
+def _usable_tokens(*entities):
+    """Tokens that are not revoked, of a user still active and still working the token's event."""
+    return (
+        db.select(*entities)
+        .join(User, User.id == ScannerToken.user_id)
+        .join(EventRole, (EventRole.user_id == User.id) & (EventRole.event_id == ScannerToken.event_id))
+        .where(ScannerToken.token_hash == bindparam("token_hash"), ScannerToken.revoked_at.is_(None),
+               User.is_active.is_(True))
+    )
+
+
+# Built once: every scan runs one of them.
+_USABLE_TOKEN = _usable_tokens(ScannerToken).where(ScannerToken.event_id == bindparam("event_id"))
+_USABLE_TOKEN_AND_EVENT = (_usable_tokens(ScannerToken, Event).join(Event, Event.id == ScannerToken.event_id)
+                           .where(Event.slug == bindparam("slug")))
+
+
+def _well_formed(token):
+    return bool(token) and token.startswith(TOKEN_PREFIX) and len(token) <= 100
+
+
+def _in_its_time(row, at):
+    at = at or utcnow()
+    return as_utc(row.valid_from or at) <= at < as_utc(row.expires_at)
 
 
 def find_token(event, token, at=None):
     """The usable token row for this event, or None: unknown, revoked, expired, outside its shift,
     of another event, or of a user who no longer works this event."""
-    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+    if not _well_formed(token):
         return None
     # Looking up by hash needs no constant-time comparison: equal hashes are the match itself.
     # One query answers everything: the token, and whether its user still works this event.
     found = db.session.execute(_USABLE_TOKEN, {"token_hash": _hash(token), "event_id": event.id}).scalar_one_or_none()
-    if found is None:
-        return None
-    at = at or utcnow()
-    if at >= as_utc(found.expires_at) or (found.valid_from and at < as_utc(found.valid_from)):
-        return None
-    return found
+    return found if found is not None and _in_its_time(found, at) else None
+
+
+def find_event_and_token(slug, token, at=None):
+    """(event, token row) for an API call to /events/<slug>/..., in one query; (None, None) when the
+    token is not usable there, as find_token() decides, or the event does not exist."""
+    if not _well_formed(token):
+        return None, None
+    found = db.session.execute(_USABLE_TOKEN_AND_EVENT, {"token_hash": _hash(token), "slug": slug}).first()
+    if found is None or not _in_its_time(found[0], at):
+        return None, None
+    return found[1], found[0]
 
 
 def revoke(row):
