@@ -74,6 +74,10 @@ class Config:
     # Personal-data operator named in the consent text; unset, a translated generic phrase is used.
     DATA_OPERATOR = os.environ.get("DATA_OPERATOR", "")
 
+    # The site's address as participants reach it, for the links in emails queued outside a request
+    # (the CLI, an import). Emails queued by a request use that request's own address.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:5000/")
+
     # Email (eventreg/notifications). "file" writes each message as an .eml file into
     # <instance>/outbox/ for development; "smtp" sends through MAIL_SERVER.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")

@@ -293,3 +293,6 @@ def test_in_production_the_email_is_written_and_sent_after_the_response(app, eve
             break
         time.sleep(0.1)
     assert db.session.execute(db.select(OutboxMessage.status)).scalar_one() == SENT
+    with background.app_context():
+        # The sending thread's pooled connection would outlive the test (and a later test's database file).
+        db.engine.dispose()

@@ -1,7 +1,7 @@
 """The outbox: every email is stored before it is sent, so a failed send can be retried."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
@@ -32,9 +32,16 @@ class OutboxMessage(db.Model):
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # The text is written when the message is sent, in the person's language and with their status
+    # at that moment (None until then): queuing costs a sign-up one small row, not two templates.
+    # What was sent is kept here afterwards.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # The site's address the person used (or PUBLIC_URL), for the link to their private page.
+    base_url: Mapped[str] = mapped_column(String(200), default="")
+    # What the message is about beyond its kind: an organizer's review {"accepted", "reason"}.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
     # The badge PDF is built when the message is sent, not stored: it always shows the current
     # badge code (a reissue invalidates older ones) and the table stays small.
     attach_badge: Mapped[bool] = mapped_column(default=False)

@@ -1,20 +1,23 @@
-"""Emails to participants: written in their language, kept in the outbox, sent, retried.
+"""Emails to participants: kept in the outbox, written in their language when sent, retried.
 
-Every message is committed to the outbox, in a transaction of its own after the
-registration's, before anything is sent: a slow or failing mail server never loses or
-rolls back a registration, and `flask send-outbox` retries what could not be sent.
+Every message is committed to the outbox before anything is sent (a sign-up's confirmation in
+the sign-up's own transaction): a slow or failing mail server never loses or rolls back a
+registration, and `flask send-outbox` retries what could not be sent. The row is small (who,
+what about, the site's address); subject, text and badge are made when the message is sent.
 """
 import os
 import smtplib
 import ssl
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, render_template, request, url_for
+from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -79,41 +82,16 @@ def announce_review(registration, *, accepted, reason=""):
 def _notify_safely(registration, kind, **details):
     if not registration.email:
         return
-    if current_app.config["MAIL_SEND_IN_BACKGROUND"] and has_request_context():
-        # Writing the email (two templates in the person's language) and its outbox row cost as
-        # much as the sign-up itself: the worker's sending thread does both right after the
-        # response. The window in which a crash of the worker could lose the email (never the
-        # registration) is the few milliseconds before that thread commits the outbox row.
-        _background_sender().submit(_notify_in_background, current_app._get_current_object(),
-                                    request.host_url, registration.id, kind, details)
-        return
-    _queue_and_send(registration, kind, details=details)
-
-
-def _notify_in_background(app, host_url, registration_id, kind, details):
-    # url_for(_external=True) needs a request: the one that registered the person gave its host.
-    with app.app_context(), app.test_request_context(base_url=host_url):
-        try:
-            registration = db.session.get(Registration, registration_id)
-            if registration is not None:
-                _queue_and_send(registration, kind, in_background=True, details=details)
-        finally:
-            db.session.remove()
-
-
-def _queue_and_send(registration, kind, in_background=False, details=None):
     try:
-        message = _new_message(registration, kind, **(details or {}))
+        message = _new_message(registration, kind, **details)
         with write_transaction():
             db.session.add(message)
-        if not in_background:
-            _send_if_at_once(message)
-        elif current_app.config["MAIL_SEND_AT_ONCE"]:
-            deliver(message)
     except Exception:
         # The person's registration stands; an error page now would only make them sign
         # up again and be told that they are registered already.
         current_app.logger.exception("Email %s about registration %s could not be queued", kind, registration.id)
+        return
+    send_soon([message])
 
 
 def resend_confirmation(registration):
@@ -125,7 +103,7 @@ def resend_confirmation(registration):
     """
     if not registration.email:
         raise ResendRefused("no_email")
-    message = _new_message(registration, CONFIRMATION)  # rendered before the write lock is taken
+    message = _new_message(registration, CONFIRMATION)
     interval = timedelta(seconds=current_app.config["MAIL_RESEND_INTERVAL"])
     with write_transaction():
         # The row lock (PostgreSQL; SQLite has one writer at a time) makes two quick clicks queue one message.
@@ -143,8 +121,26 @@ def resend_confirmation(registration):
 
 
 def _new_message(registration, kind, review=None):
-    """An outbox message about a registration, rendered in the participant's language."""
+    """An outbox row about a registration. Its text is written when it is sent (see _written)."""
+    base_url = request.host_url if has_request_context() else current_app.config["PUBLIC_URL"]
+    return OutboxMessage(registration_id=registration.id, kind=kind, to_address=registration.email,
+                         base_url=base_url, details={"review": review} if review else {})
+
+
+@dataclass
+class _Written:
+    subject: str
+    body_text: str
+    body_html: str
+    attach_badge: bool
+
+
+def _written(message):
+    """The message's subject and bodies in the participant's language, for their status now."""
+    registration = message.registration
     event = registration.event
+    review = (message.details or {}).get("review")
+    kind = message.kind
     attach_badge = kind == PROMOTED or (kind == CONFIRMATION and registration.status == CONFIRMED)
     language = registration.language if registration.language in current_app.config["LANGUAGES"] else None
     with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
@@ -159,15 +155,19 @@ def _new_message(registration, kind, review=None):
             subject = _("You are on the waitlist for %(event)s", event=event.name)
         context = dict(
             registration=registration, event=event, subject=subject, promoted=kind == PROMOTED, review=review,
-            badge=attach_badge,
-            link=url_for("registration.private_page", slug=event.slug, secret=registration.secret, _external=True),
+            badge=attach_badge, link=_private_link(message.base_url, event, registration),
         )
         body_text = render_template("notifications/registration.txt", **context)
         body_html = render_template("notifications/registration.html", **context)
-    return OutboxMessage(
-        registration_id=registration.id, kind=kind, to_address=registration.email, subject=subject,
-        body_text=body_text, body_html=body_html, attach_badge=attach_badge,
-    )
+    return _Written(subject, body_text, body_html, attach_badge)
+
+
+def _private_link(base_url, event, registration):
+    # Built from the URL map, not url_for: the message may be sent where there is no request.
+    base = urlsplit(base_url or current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    return adapter.build("registration.private_page", {"slug": event.slug, "secret": registration.secret},
+                         force_external=True)
 
 
 def _send_if_at_once(message):
@@ -215,12 +215,15 @@ def deliver(message, retry_failed=False):
     if message is None:
         return SKIPPED
     try:
-        _transport(_email(message), message)
+        written = _written(message)
+        _transport(_email(message, written), message)
     except Exception as error:
         # Any error, whatever raised it, must leave the message to the next run.
         _record_failure(message, f"{type(error).__name__}: {error}")
         return FAILED
     with write_transaction():
+        message.subject, message.body_text, message.body_html, message.attach_badge = (
+            written.subject, written.body_text, written.body_html, written.attach_badge)
         message.status, message.sent_at, message.sending_since, message.last_error = SENT, utcnow(), None, ""
     return SENT
 
@@ -254,19 +257,18 @@ def _record_failure(message, error_text):
                                message.status, message.last_error)
 
 
-def _email(message):
+def _email(message, written):
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     email = EmailMessage(policy=EMAIL_POLICY)
-    email["Subject"] = message.subject
+    email["Subject"] = written.subject
     email["From"] = sender
     email["To"] = message.to_address
     email["Date"] = format_datetime(utcnow())
     # An explicit domain: without one make_msgid asks DNS for this host's name, which can hang.
     email["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "localhost")
-    email.set_content(message.body_text)
-    if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
-    if message.attach_badge:
+    email.set_content(written.body_text)
+    email.add_alternative(written.body_html, subtype="html")
+    if written.attach_badge:
         # Imported here: badges.pdf loads WeasyPrint and Pango, which only a process that
         # actually sends a badge needs.
         from ..badges.pdf import badge_pdf
