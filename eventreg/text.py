@@ -19,10 +19,15 @@ def search_key(*parts):
     return _SPACES.sub(" ", text.casefold().replace("ё", "е")).strip()
 
 
-def collation_key(text):
-    """A sort key that puts Kazakh letters where Kazakh and Russian readers expect them."""
-    folded = (text or "").casefold()
-    return tuple((_ORDER.get(ch, len(_ALPHABET) + ord(ch))) for ch in folded)
+# Each letter of the alphabet stands in for a private-use character in its place: such keys compare
+# as Python strings and, stored in a binary-collated column, as database strings in the same order.
+_SORTS_AS = {ord(letter): chr(0xE000 + index) for index, letter in enumerate(_ALPHABET)}
+
+
+def collation_key(*parts):
+    """A sort key that puts Kazakh letters where Kazakh and Russian readers expect them (after
+    Latin letters and digits); parts (surname, name, ...) sort one after the other."""
+    return " ".join(_SPACES.sub(" ", (part or "").casefold()).strip() for part in parts).translate(_SORTS_AS)
 
 
 def clean_line(text):

@@ -98,6 +98,17 @@ def test_participant_list_searches_filters_and_paginates(client, event, organize
     assert 'name="region" value="AKM"' in by_region.text
 
 
+def test_participant_list_and_csv_follow_the_kazakh_alphabet(client, event, organizer):
+    """Ә after А, Қ after К, Ү and Ұ after У, Latin names first: not the code-point order of either database."""
+    expected = ["Smith", "Абаев", "Әбенов", "Әбенова", "Кенжеев", "Қасымов", "Ұлықбеков", "Үмбетов", "Яковлев"]
+    for surname in ["Яковлев", "Қасымов", "Үмбетов", "Әбенова", "Smith", "Кенжеев", "Ұлықбеков", "Абаев", "Әбенов"]:
+        person(event, last_name=surname, first_name="Айгүл")
+    page = client.get(f"/organizer/events/{event.slug}/participants").text
+    assert sorted(expected, key=page.index) == expected
+    exported = client.get(f"/organizer/events/{event.slug}/participants.csv").data.decode("utf-8-sig")
+    assert sorted(expected, key=exported.index) == expected
+
+
 def test_organizer_corrects_a_participants_details(client, event, organizer):
     registration = person(event)
     url = f"/organizer/events/{event.slug}/participants/{registration.reference}"

@@ -162,4 +162,4 @@ def batch(event, region=None, category=None, status=CONFIRMED, language="kk"):
     registrations = db.session.execute(query).scalars().all()
     return sorted(registrations, key=lambda r: (
         r.region is None, collation_key(r.region.name_in(language) if r.region else ""),
-        collation_key(r.last_name), collation_key(r.first_name), collation_key(r.patronymic), r.id))
+        r.sort_key, r.id))

@@ -31,7 +31,6 @@ from ..db import as_utc
 from ..events.models import Category, Region
 from ..registration.models import CANCELLED, CONFIRMED, WAITLISTED, Registration
 from ..registration.validators import format_phone
-from ..text import collation_key
 from . import sanitary
 from .service import conditions, first_arrivals
 
@@ -123,7 +122,7 @@ def export_select(event, filters, keys, language):
             .join(Category, Category.id == Registration.category_id)
             .outerjoin(arrivals, arrivals.c.registration_id == Registration.id)
             .where(*conditions(event, filters))
-            .order_by(Region.position.is_(None), Region.position, Registration.search_key, Registration.id))
+            .order_by(Region.position.is_(None), Region.position, Registration.sort_key, Registration.id))
 
 
 def _local(event):
@@ -291,8 +290,7 @@ def write_signin_pdf(event, filters, language, target):
     total = 0
     with force_locale(language):
         for region, people in groupby(rows, key=lambda row: row.region):
-            people = sorted(people, key=lambda p: (collation_key(p.last_name), collation_key(p.first_name),
-                                                   collation_key(p.patronymic)))
+            people = list(people)  # in name order already (export_select orders by the sort key)
             for start in range(0, len(people), PDF_CHUNK):
                 html = render_template("organizer/signin_sheet.html", event=event, region=region or "—",
                                        people=people[start:start + PDF_CHUNK], first_number=start + 1,

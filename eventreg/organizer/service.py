@@ -123,9 +123,7 @@ def participants_page(event, filters, page):
     query = (select(Registration)
              .options(joinedload(Registration.region), joinedload(Registration.category))
              .where(*conditions(event, filters))
-             # Code-point order of the folded names: Kazakh letters come after я here (printed
-             # sign-in sheets sort properly, see exports.py); the database has no Kazakh collation.
-             .order_by(Registration.search_key, Registration.id))
+             .order_by(Registration.sort_key, Registration.id))
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
     arrivals = _first_arrival_of([r.id for r in pagination.items], event.id)
     status_of = sanitary.status_function()
@@ -238,7 +236,7 @@ def erase_personal_data(registration, user, at=None):
         row.iin_warnings = row.organization = row.guardian_name = ""
         row.secret = new_secret()
         row.badge_generation += 1
-        row.search_key = ""
+        row.search_key = row.sort_key = ""
         row.search_terms = []
         db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.registration_id == registration_id))
         for scan in db.session.execute(select(Scan).where(Scan.registration_id == registration_id)).scalars():
