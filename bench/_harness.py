@@ -80,10 +80,12 @@ class Database:
 
 
 class Gunicorn:
-    def __init__(self, database, workers, threads=1):
+    def __init__(self, database, workers, threads=1, config=None):
+        """config: a gunicorn configuration file (e.g. the project's gunicorn.conf.py) to start from;
+        the port, the workers and the log level given here override it."""
         self.port = free_port()
-        args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                "--log-level", "warning"]
+        args = [str(BIN / "gunicorn")] + (["--config", str(config)] if config else [])
+        args += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--log-level", "warning"]
         if threads > 1:
             args += ["--worker-class", "gthread", "--threads", str(threads)]
         self.process = subprocess.Popen(args + ["wsgi:app"], cwd=ROOT, env=database.env,
@@ -102,22 +104,24 @@ class Gunicorn:
         self.process.wait(timeout=30)
 
 
-def get(host, port, path, headers=None):
+def exchange(host, port, method, path, body=None, headers=None):
+    """One request on a new connection: (status, the response with its headers, the body read)."""
     connection = http.client.HTTPConnection(host, port, timeout=30)
-    connection.request("GET", path, headers=headers or {})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, response.getheader("Set-Cookie"), body
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response, response.read()
+    finally:
+        connection.close()
+
+
+def get(host, port, path, headers=None):
+    status, response, body = exchange(host, port, "GET", path, headers=headers)
+    return status, response.getheader("Set-Cookie"), body
 
 
 def post(host, port, path, body, headers):
-    connection = http.client.HTTPConnection(host, port, timeout=30)
-    connection.request("POST", path, body=body, headers=headers)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response.status
+    return exchange(host, port, "POST", path, body, headers)[0]
 
 
 def csrf_session(port, path):
@@ -131,32 +135,40 @@ def _client_process(job, port, first_index, jobs, duration, results):
     """One load-generating process: `jobs` threads, each sending requests back to back."""
     import threading
 
-    latencies, statuses, lock = [], {}, threading.Lock()
-    stop_at = time.perf_counter() + duration
+    latencies, statuses, records, lock = [], {}, [], threading.Lock()
+    stop_at = None if duration is None else time.perf_counter() + duration
 
     def worker(index):
         state = job.setup(port, first_index + index)
         local_latencies, local_statuses = [], {}
-        while time.perf_counter() < stop_at:
+        while stop_at is None or time.perf_counter() < stop_at:
             started = time.perf_counter()
             status = job.request(port, state)
+            if status is None:  # a job with a fixed amount of work has done its share
+                break
             local_latencies.append(time.perf_counter() - started)
             local_statuses[status] = local_statuses.get(status, 0) + 1
         with lock:
             latencies.extend(local_latencies)
             for status, count in local_statuses.items():
                 statuses[status] = statuses.get(status, 0) + count
+            if hasattr(job, "records"):
+                records.extend(job.records(state))
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(jobs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    results.put((latencies, statuses))
+    results.put((latencies, statuses, records))
 
 
 def load(job, port, clients, duration, processes=2):
-    """Run `clients` concurrent clients for `duration` seconds from separate processes."""
+    """Run `clients` concurrent clients for `duration` seconds from separate processes.
+
+    duration None: each client runs until job.request returns None (a fixed amount of work).
+    A job with a records(state) method gets what it returns for each client in "records".
+    """
     results = multiprocessing.Queue()
     per_process = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
     workers = [multiprocessing.Process(target=_client_process,
@@ -165,10 +177,11 @@ def load(job, port, clients, duration, processes=2):
     started = time.perf_counter()
     for worker in workers:
         worker.start()
-    latencies, statuses = [], {}
+    latencies, statuses, records = [], {}, []
     for _ in workers:
-        part_latencies, part_statuses = results.get()
+        part_latencies, part_statuses, part_records = results.get()
         latencies.extend(part_latencies)
+        records.extend(part_records)
         for status, count in part_statuses.items():
             statuses[status] = statuses.get(status, 0) + count
     for worker in workers:
@@ -176,7 +189,8 @@ def load(job, port, clients, duration, processes=2):
     elapsed = time.perf_counter() - started
     cuts = quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "statuses": statuses,
-            "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000, "latencies": latencies}
+            "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000, "latencies": latencies,
+            "records": records}
 
 
 class Trivial:
