@@ -25,7 +25,7 @@ def test_the_walk_covers_the_organizer_feature(app):
 
 
 def url_for_rule(rule, slug, reference):
-    values = {"slug": slug, "reference": reference, "token_id": 1, "evidence_id": 1}
+    values = {"slug": slug, "reference": reference, "token_id": 1, "evidence_id": 1, "item_id": 1}
     _, path = rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)
     return path
 

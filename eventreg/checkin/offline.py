@@ -39,8 +39,10 @@ def snapshot(event, since=None, language="kk"):
     """The door's data for an event: everything, or what changed since the cursor of an earlier download."""
     cursor = utcnow()
     options = event_options(event)
-    if since is not None and _policy_changed_since(event, as_utc(since)):
-        since = None  # every badge's sanitary state may have changed: send everything
+    if since is not None and (_policy_changed_since(event, as_utc(since))
+                              or _checkpoints_changed_since(event, as_utc(since) - CURSOR_OVERLAP)):
+        # Every badge's sanitary state, or the once-only checkpoints it has entered, may have changed.
+        since = None
     query = db.select(Registration).where(Registration.event_id == event.id)
     if since is not None:
         since = as_utc(since) - CURSOR_OVERLAP
@@ -93,6 +95,12 @@ def _policy_changed_since(event, since):
 
     policy = get_policy(event)
     return policy is not None and as_utc(policy.updated_at) >= since
+
+
+def _checkpoints_changed_since(event, since):
+    from ..organizer.settings import door_settings_changed_since
+
+    return door_settings_changed_since(event, since)
 
 
 def _sanitary(event, people, badges, at):
