@@ -76,3 +76,58 @@ def test_simultaneous_cancellations_promote_each_waitlisted_person_once(app, eve
     ).all())
     assert counts == {"cancelled": 5, CONFIRMED: 5}
     assert db.session.get(type(event), event.id).confirmed_count == 5
+
+
+def test_cancellations_promoting_into_a_category_while_others_sign_up_in_it(app, event, client, monkeypatch):
+    """Each cancellation gives its place to someone waitlisted in another category while new people
+    sign up in that category: every writer takes the counters in one order, so PostgreSQL never has
+    to abort one of them as a deadlock, and the counts stay exact."""
+    import time
+
+    from eventreg.events.models import Category
+    from eventreg.registration import service
+
+    update_counter = service._add_one
+
+    def slow_update(model, row_id):
+        # A pause after each counter update, with its row lock held: the writers overlap every time.
+        taken = update_counter(model, row_id)
+        time.sleep(0.02)
+        return taken
+
+    leaders = next(c for c in event.categories if c.code == "group_leader")
+    leaders.self_registration = True
+    event.capacity = 6
+    db.session.commit()
+    for _ in range(6):
+        assert client.post(f"/events/{event.slug}/register", data=sign_up_form(event)).status_code == 303
+    for _ in range(6):  # the event is full: these wait, in the leaders' category
+        client.post(f"/events/{event.slug}/register", data=sign_up_form(event, category=str(leaders.id)))
+    see_committed()
+    volunteers = db.session.execute(db.select(Registration.id).filter_by(status=CONFIRMED)).scalars().all()
+    newcomers = [sign_up_form(event, category=str(leaders.id)) for _ in range(10)]
+    monkeypatch.setattr(service, "_add_one", slow_update)
+    start = threading.Barrier(len(volunteers) + len(newcomers))
+
+    def cancel(registration_id):
+        with app.app_context():
+            start.wait()
+            service.cancel(db.session.get(Registration, registration_id))
+            return "cancelled"
+
+    def sign_up(form):
+        start.wait()
+        return app.test_client().post(f"/events/{event.slug}/register", data=form).status_code
+
+    with ThreadPoolExecutor(max_workers=len(volunteers) + len(newcomers)) as pool:
+        futures = [pool.submit(cancel, r) for r in volunteers] + [pool.submit(sign_up, f) for f in newcomers]
+        outcomes = [future.result() for future in futures]
+
+    assert outcomes == ["cancelled"] * 6 + [303] * 10
+    see_committed()
+    confirmed = db.session.execute(
+        db.select(Registration.category_id, db.func.count()).filter_by(status=CONFIRMED).group_by(Registration.category_id)
+    ).all()
+    assert sum(count for _, count in confirmed) == 6 == db.session.get(type(event), event.id).confirmed_count
+    for category_id, count in confirmed:
+        assert db.session.get(Category, category_id).confirmed_count == count

@@ -422,14 +422,10 @@ def update_item(event, kind, row, values, user):
         stored["code"] = values.code
     try:
         with write_transaction():
-            if kind is CATEGORY:
-                # The category's row before the event's, in the order sign-ups take them (registration
-                # service, take_place): two transactions never wait for each other's second row.
-                row = _locked(Category, row.id)
-                _locked(Event, event.id)
-            else:
-                _locked(Event, event.id)
-                row = _locked(kind.model, row.id)
+            # The event's row before the item's, in the order every writer takes the counters
+            # (registration service, take_place): two transactions never wait for each other's second row.
+            _locked(Event, event.id)
+            row = _locked(kind.model, row.id)
             if row is None:
                 raise SettingsRefused({None: ("gone", {})})
             if "code" in stored and stored["code"] != row.code and _scans(row.id):

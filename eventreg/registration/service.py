@@ -134,19 +134,22 @@ def _remove_one(model, row_id):
     db.session.connection().execute(_COUNTERS[model][1], {"row_id": row_id})
 
 
+# Every writer updates the event's counter before any category's (PostgreSQL holds each row locked
+# to the commit): a cancellation that promotes someone of another category and a sign-up in that
+# category would otherwise each hold the row the other waits for, and one would be aborted.
 def take_place(event_id, category_id):
-    """Take a place in the category and in the event, or neither."""
-    if not _add_one(Category, category_id):
-        return False
+    """Take a place in the event and in the category, or neither."""
     if not _add_one(Event, event_id):
-        _remove_one(Category, category_id)
+        return False
+    if not _add_one(Category, category_id):
+        _remove_one(Event, event_id)
         return False
     return True
 
 
 def release_place(event_id, category_id):
-    _remove_one(Category, category_id)
     _remove_one(Event, event_id)
+    _remove_one(Category, category_id)
 
 
 def build_registration(event, data, *, public=True, at=None):
