@@ -1,4 +1,5 @@
 """Health check, languages and error pages."""
+import pytest
 from eventreg.extensions import db
 
 
@@ -84,3 +85,10 @@ def test_database_unreachable_gives_a_clear_503_not_a_stack_trace(app):
     assert response.headers["Retry-After"] == "5"
     assert "temporarily unavailable" in response.text
     assert "Traceback" not in response.text and "psycopg" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/events/ab%00cd/register", "/events/asyl-jurek-2021/p/ab%00cd",
+                                  "/organizer/events/asyl-jurek-2021/participants?q=a%00b"])
+def test_a_nul_in_a_page_url_is_a_400_not_a_database_error(client, event, path):
+    response = client.get(path)
+    assert response.status_code == 400 and "Traceback" not in response.text

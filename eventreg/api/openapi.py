@@ -70,7 +70,7 @@ def _text(**keywords):
     return {"type": "string", "pattern": _NO_NUL, **keywords}
 
 
-_SLUG = {"name": "slug", "in": "path", "required": True, "schema": _text(maxLength=64)}
+_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 _UNAUTHORIZED = _answer("No valid token for this event (unknown, revoked, expired, outside its shift)",
                         _refusal("unauthorized"), headers=["WWW-Authenticate"])
 _UNAVAILABLE = _answer("The database is unavailable for a moment (restarting, or busy for too long): retry "
@@ -131,7 +131,7 @@ def openapi_document():
             "/api/v1/events/{slug}/checkins/{scan_id}/undo": {"post": {
                 "summary": "Undo a check-in made by this device within two minutes",
                 "parameters": [_SLUG, {"name": "scan_id", "in": "path", "required": True,
-                                       "schema": _text(maxLength=64)}],
+                                       "schema": {"type": "string", "maxLength": 64}}],
                 "responses": _responses(
                     _200=_answer("Undone: the person is back where they were", {
                         **_refusal("undone"), "properties": {"result": {"type": "string", "enum": ["undone"]},

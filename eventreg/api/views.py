@@ -5,6 +5,7 @@ from flask import current_app, jsonify, make_response, request
 from sqlalchemy.exc import OperationalError
 
 from ..checkin import offline, service
+from ..core.security import url_has_nul
 from ..db import utcnow
 from ..extensions import csrf, db, limiter
 from ..i18n import current_language
@@ -21,9 +22,8 @@ _SCAN_TEXT_FIELDS = ("scan_id", "code", "checkpoint")
 
 @bp.before_request
 def refuse_nul():
-    """No slug, scan id or search of ours holds a NUL character, and PostgreSQL text cannot: refuse
-    a URL carrying one rather than let the database fail on it."""
-    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+    """A URL with a NUL character is refused before the database fails on it (see core.security)."""
+    if url_has_nul():
         return api_error(400, "invalid_request")
 
 

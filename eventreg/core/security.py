@@ -3,7 +3,7 @@ import logging
 import secrets
 import time
 
-from flask import g, request
+from flask import abort, g, request
 
 # Pages load scripts, styles and images only from this site (no CDN may see personal data, and
 # an injected <script> cannot run). qr-scanner starts its decoder as a blob: worker; uploaded
@@ -24,6 +24,12 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+def url_has_nul():
+    """True when the path or the query string holds a NUL character: no slug, secret, reference or
+    search of ours does, and PostgreSQL text cannot hold one (the query would fail with a 500)."""
+    return "\x00" in request.path or any("\x00" in value for value in request.args.values())
+
+
 def init_security(app):
     @app.before_request
     def _start_request():
@@ -31,6 +37,8 @@ def init_security(app):
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
         g.request_started = time.perf_counter()
+        if request.blueprint != "api" and url_has_nul():  # the API answers this in JSON itself
+            abort(400)
 
     @app.after_request
     def _headers(response):
