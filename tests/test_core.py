@@ -1,5 +1,6 @@
 """Health check, languages and error pages."""
 import pytest
+
 from eventreg.extensions import db
 
 
