@@ -93,8 +93,10 @@ class CheckIn:
 
     def setup(self, port, index):
         mine = self.codes[index::self.clients]
-        # Each round starts further along, so its scans are first entries, not "already inside".
-        return {"mine": mine, "n": self.round_number * 300, "zones": ("trainings", "games")}
+        # Round r starts with zone r % 2 (a pass over one's badges flips the zone): every scan moves its
+        # person into the zone they are not in, never "already inside", as long as a client scans
+        # fewer than its own badges in a round (1,000 each by default).
+        return {"mine": mine, "n": self.round_number * len(mine), "zones": ("trainings", "games")}
 
     def request(self, port, state):
         code, _ = state["mine"][state["n"] % len(state["mine"])]
