@@ -126,6 +126,10 @@ def test_pdf_sign_in_sheets_are_grouped_by_region_in_kazakh_order(client, event,
     assert "Алматы облысы" in alm
     # о < ө < я in the Kazakh alphabet (code points would put ө after я).
     assert alm.index("Оспанов") < alm.index("Өтегенов") < alm.index("Яковлев")
+    # Our own DejaVu, embedded: a server without the system's DejaVu must still print Kazakh letters.
+    fonts = {str(page["/Resources"]["/Font"][name].get_object()["/BaseFont"])
+             for page in PdfReader(io.BytesIO(response.data)).pages for name in page["/Resources"]["/Font"]}
+    assert fonts and all(font.partition("+")[2].startswith("Sheet") for font in fonts), fonts
 
 
 def test_exports_are_for_organizers_only(client, event):
