@@ -125,14 +125,23 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
     event_id = event.id
     scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id, offline)
 
+    # The badge's signature is checked before the write transaction: on SQLite every scan of every
+    # worker waits for that transaction's lock, so it holds nothing that needs no database.
+    try:
+        wanted, rejected = read_code(event, code), None
+    except BadgeRejected as rejection:
+        wanted, rejected = None, rejection
+
     try:
         # A resent scan is caught by the unique scan_id when its row is inserted (below): checking
         # first would cost every scan a query for what happens only on retries.
         with write_transaction():
             try:
-                facts = _DoorFacts.read(event, code, checkpoint)
-            except BadgeRejected as rejected:
-                outcome = Outcome(404, {"result": "unknown_code", "reason": rejected.reason})
+                if rejected is not None:
+                    raise rejected
+                facts = _DoorFacts.read(event, wanted, checkpoint)
+            except BadgeRejected as refused:
+                outcome = Outcome(404, {"result": "unknown_code", "reason": refused.reason})
                 scan.insert(None, outcome, None)
                 return outcome
             outcome, previous_zone = _decide(facts, checkpoint, direction, scanned_at, language, options)
@@ -164,8 +173,8 @@ class _DoorFacts:
     entered_before: bool
 
     @classmethod
-    def read(cls, event, code, checkpoint):
-        wanted = read_code(event, code)
+    def read(cls, event, wanted, checkpoint):
+        """wanted: the CodeLookup of the scanned code (badges.service.read_code)."""
         by_reference = wanted.reference is not None
         params = {"event_id": event.id, "zone_id": checkpoint.id, "registration_id": wanted.registration_id,
                   "reference": wanted.reference}
