@@ -6,6 +6,8 @@ import wtforms
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 _WTFORMS_LOCALES = Path(wtforms.__file__).parent / "locale"
 
@@ -20,3 +22,10 @@ class Form(FlaskForm):
         def get_translations(self, form):
             # Flask-WTF would parse the catalog again on every request.
             return _wtforms_translations(str(get_locale() or "kk"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (templates/_forms.html renders them as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -80,8 +80,9 @@ def test_simultaneous_cancellations_promote_each_waitlisted_person_once(app, eve
 
 def test_cancellations_promoting_into_a_category_while_others_sign_up_in_it(app, event, client, monkeypatch):
     """Each cancellation gives its place to someone waitlisted in another category while new people
-    sign up in that category: every writer takes the counters in one order, so PostgreSQL never has
-    to abort one of them as a deadlock, and the counts stay exact."""
+    sign up in that category: none of them fails and the counts stay exact. (The lock order that rules
+    out a deadlock here, the event's counter first, is argued in registration.service; this mix did not
+    produce the deadlock reliably even before, so the test guards the counts and the absence of errors.)"""
     import time
 
     from eventreg.events.models import Category

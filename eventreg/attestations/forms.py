@@ -6,16 +6,14 @@ from wtforms import (
     DecimalField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form
+from ..forms import Form, MultiCheckboxField
 from . import messages
 from . import status as s
 
@@ -45,11 +43,6 @@ class DeclarationForm(Form):
         _l("Body temperature, °C"), [InputRequired(message=_l("This field is required.")),
                                      NumberRange(34, 43, message=_l("Enter a temperature such as 36.6."))],
         places=1, render_kw={"inputmode": "decimal", "step": "0.1"})
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PolicyForm(Form):

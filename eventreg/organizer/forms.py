@@ -6,13 +6,12 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, InputRequired, Optional
-from wtforms.widgets import CheckboxInput, ColorInput, ListWidget, TextInput
+from wtforms.widgets import ColorInput, TextInput
 
-from ..forms import Form
+from ..forms import Form, MultiCheckboxField
 from ..registration.forms import ParticipantForm, strip
 
 
@@ -96,11 +95,6 @@ class EventSettingsForm(Form):
     capacity = _count(_l("Places in total"))
     minor_age = _count(_l("Age of majority"), required=True,
                        description=_l("Younger participants need a parent's or guardian's consent."))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ItemForm(Form):
