@@ -29,9 +29,11 @@ def test_scanning_goes_on_offline_and_syncs_when_the_network_is_back(live_server
     log_in(page, live_server, "staff@example.kz", "staff password 1")
     page.goto(f"{live_server}/checkin/{event.slug}/entrance")
     page.wait_for_selector("#scanner[data-local-copy]")  # the local copy is downloaded
-    page.wait_for_function("caches.match(location.href).then(r => !!r)")  # and the page is kept
+    # Predicates as functions, not expressions: Playwright re-evaluates an expression with eval() on each
+    # later poll, which the page's Content-Security-Policy forbids, so it only passed when true at once.
+    page.wait_for_function("() => caches.match(location.href).then(r => !!r)")  # and the page is kept
     # and the service worker that serves it offline is active (on a busy machine it can still be installing)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
     context.set_offline(True)
     page.reload()
