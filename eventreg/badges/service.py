@@ -40,11 +40,15 @@ class CodeLookup:
     def condition(self, event_id):
         if self.reference is not None:
             return (Registration.event_id == event_id) & (Registration.reference == self.reference)
-        return (Registration.id == self.registration_id) & (Registration.event_id == event_id)
+        # The primary key alone, and the event checked on the row (check()): with the event in the
+        # condition too, PostgreSQL with stale statistics (after a bulk import) chose the index on
+        # event_id and walked every participant of the event to find one.
+        return Registration.id == self.registration_id
 
-    def check(self, registration):
-        """The registration itself, or BadgeRejected when it is missing or the badge was reissued."""
-        if registration is None:
+    def check(self, registration, event_id):
+        """The registration itself, or BadgeRejected when it is missing, of another event or the badge
+        was reissued."""
+        if registration is None or registration.event_id != event_id:
             raise BadgeRejected("unknown")
         if self.generation is not None and self.generation != registration.badge_generation:
             raise BadgeRejected("reissued")
@@ -81,7 +85,7 @@ def resolve_code(event, code, for_update=False):
     query = db.select(Registration).where(wanted.condition(event.id))
     if for_update:
         query = query.with_for_update()
-    return wanted.check(db.session.execute(query).scalar_one_or_none())
+    return wanted.check(db.session.execute(query).scalar_one_or_none(), event.id)
 
 
 def reissue(registration):

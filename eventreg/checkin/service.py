@@ -181,7 +181,7 @@ class _DoorFacts:
         if not is_sqlite(db.engine):
             db.session.execute(_lock_query(by_reference), params)
         row = db.session.execute(_door_query(by_reference, checkpoint.reentry_allowed), params).first()
-        registration = wanted.check(row[0] if row else None)
+        registration = wanted.check(row[0] if row else None, event.id)
         return cls(registration, row[1] is not None, row[2], row[3], bool(row[4]))
 
     def move(self, zone_id, at):
@@ -193,9 +193,10 @@ class _DoorFacts:
 
 
 def _wanted(by_reference):
-    wanted = (Registration.reference == bindparam("reference") if by_reference
-              else Registration.id == bindparam("registration_id"))
-    return wanted & (Registration.event_id == bindparam("event_id"))
+    """As CodeLookup.condition: by id, the primary key alone (the event is checked on the row)."""
+    if by_reference:
+        return (Registration.reference == bindparam("reference")) & (Registration.event_id == bindparam("event_id"))
+    return Registration.id == bindparam("registration_id")
 
 
 @cache
