@@ -5,7 +5,8 @@ Usage: python bench/checkin.py [--db sqlite|postgresql|both] [--clients 8] [--se
 Three loads alternate in rounds against the same server, from separate client processes:
   trivial  GET /api/v1/version (no database)
   floor    one indexed SELECT + one INSERT through the ORM (/bench/<slug>/floor)
-  checkin  POST /api/v1/events/<slug>/checkins: token, badge signature, rules, presence, scan record
+  checkin  POST /api/v1/events/<slug>/checkins: token, badge signature, rules, sanitary status (the policy
+           enforced, each participant with evidence and a declaration), presence, scan record
 Each round's check-in rate is reported as a ratio to the trivial and the floor rates of that round.
 Then 100,000 participants are added and name search is timed over HTTP and as a bare query.
 """
@@ -45,11 +46,34 @@ def prepare(database, participants):
         user, _ = create_or_update_user("bench@example.kz", "bench password 1", "staff", event)
         _, token = create_token(user, event, hours=48)
         ids = add_participants(db, event, participants, first=0)
+        enforce_sanitary_policy(db, event, ids)
         from eventreg.registration.models import Registration
         rows = db.session.execute(db.select(Registration).where(Registration.id.in_(ids))).scalars().all()
         codes = [(badge_code(r), r.reference) for r in rows]
         db.engine.dispose()
     return app, token, codes
+
+
+def enforce_sanitary_policy(db, event, ids):
+    """The 2021 slet's door: the policy blocks entry without valid evidence, and every participant has an
+    approved full vaccination and today's health declaration, so each check-in reads them and lets in."""
+    from datetime import datetime, timedelta, timezone
+
+    from eventreg.attestations.models import Evidence, HealthDeclaration
+    from eventreg.attestations.service import get_policy
+    from eventreg.attestations.status import APPROVED, BLOCK, VACCINATION_FULL
+
+    get_policy(event).mode = BLOCK
+    now = datetime.now(timezone.utc)
+    today = now.astimezone(event.tz).date()
+    db.session.execute(db.insert(Evidence), [
+        dict(event_id=event.id, registration_id=rid, kind=VACCINATION_FULL, taken_on=today - timedelta(days=60),
+             stored_name=f"bench-{rid}.pdf", content_type="application/pdf", size=1000, review_status=APPROVED)
+        for rid in ids])
+    db.session.execute(db.insert(HealthDeclaration), [
+        dict(registration_id=rid, day=today, no_symptoms=True, no_contact=True, temperature=36.6, at=now)
+        for rid in ids])
+    db.session.commit()
 
 
 def add_participants(db, event, count, first):
