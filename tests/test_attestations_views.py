@@ -268,3 +268,34 @@ def test_the_status_and_its_dates_render_in_every_language(client, token, partic
                          headers={"Authorization": f"Bearer {token}", "Accept-Language": language})
     assert answer.status_code == 201
     assert str(date.today().year + 1) in answer.json["sanitary"]["text"]
+
+
+def test_the_door_reads_the_same_documents_in_its_own_statement_as_the_status_does(participant, event):
+    """The check-in reads evidence and declarations as JSON columns of its one statement
+    (facts_columns): every kind of value must come back as _facts() reads it from the tables."""
+    registration, _ = participant()
+    taken_at = utcnow().replace(microsecond=123456) - timedelta(hours=30)
+    db.session.add_all([
+        Evidence(event_id=event.id, registration_id=registration.id, kind="pcr_negative", taken_at=taken_at,
+                 stored_name="door-1.pdf", content_type="application/pdf", size=10, review_status="approved"),
+        Evidence(event_id=event.id, registration_id=registration.id, kind="vaccination_first_dose",
+                 taken_on=date(2021, 5, 3), stored_name="door-2.pdf", content_type="application/pdf", size=10,
+                 review_status="rejected", reject_reason="Нечитаемо: «Қ» және \"ә\""),
+        HealthDeclaration(registration_id=registration.id, day=date.today(), no_symptoms=True, no_contact=False,
+                          temperature=36.6, at=taken_at),
+        HealthDeclaration(registration_id=registration.id, day=date.today() - timedelta(days=1), no_symptoms=False,
+                          no_contact=True, temperature=None, at=taken_at),
+    ])
+    db.session.commit()
+    evidence, declarations = service.facts_columns(db.literal(registration.id), db.engine.dialect.name)
+    row = db.session.execute(db.select(evidence, declarations)).one()
+
+    def ordered(facts):
+        return tuple(sorted(facts, key=repr))
+    from_columns = service.facts_from_columns(*row)
+    from_tables = service._facts([registration.id])[registration.id]
+    assert [ordered(f) for f in from_columns] == [ordered(f) for f in from_tables]
+    assert len(from_columns[0]) == 2 and len(from_columns[1]) == 2
+    # and nobody's documents at all
+    nobody = db.session.execute(db.select(*service.facts_columns(db.literal(-1), db.engine.dialect.name))).one()
+    assert service.facts_from_columns(*nobody) == ([], [])

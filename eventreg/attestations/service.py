@@ -3,16 +3,17 @@
 The rule itself is status.sanitary_status(); this module loads what it needs and records changes.
 Every change of evidence, review, declaration, policy and override goes to the audit trail.
 """
+import json
 import os
 import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import Boolean, Date, DateTime, Float, String, bindparam, cast, literal_column, null, union_all
+from sqlalchemy import Boolean, Date, DateTime, Float, String, bindparam, cast, func, literal_column, null, union_all
 
 from ..audit import record
 from ..db import as_utc, utcnow, write_transaction
@@ -150,14 +151,59 @@ def _facts(registration_ids):
     return found
 
 
-def status_for(registration, at=None):
-    """The registration's sanitary status at a moment (default: now). Nothing is loaded when the mode is off."""
+_EVIDENCE_FIELDS = (Evidence.kind, Evidence.taken_on, Evidence.taken_at, Evidence.review_status,
+                    Evidence.reject_reason)
+_DECLARATION_FIELDS = (HealthDeclaration.day, HealthDeclaration.at, HealthDeclaration.no_symptoms,
+                       HealthDeclaration.no_contact, HealthDeclaration.temperature)
+
+
+def facts_columns(registration_id, dialect_name):
+    """A person's evidence and declarations as two JSON arrays, for a statement that reads the person
+    anyway (the door's, checkin.service): their status then costs no statement of its own.
+    Read back with facts_from_columns()."""
+    if dialect_name == "sqlite":
+        aggregate, row = func.json_group_array, func.json_array
+    else:
+        aggregate, row = func.json_agg, func.json_build_array
+
+    def facts(model, fields):
+        return db.select(aggregate(row(*fields))).where(model.registration_id == registration_id).scalar_subquery()
+    return facts(Evidence, _EVIDENCE_FIELDS), facts(HealthDeclaration, _DECLARATION_FIELDS)
+
+
+def facts_from_columns(evidence, declarations):
+    """(evidence, declarations) as _facts() gives them, from the values of facts_columns()."""
+    def rows(value):  # SQLite gives the JSON text; psycopg parses it (and gives None for no rows)
+        return json.loads(value) if isinstance(value, str) else (value or [])
+
+    def day(value):
+        return date.fromisoformat(value) if value else None
+
+    def moment(value):
+        return as_utc(datetime.fromisoformat(value)) if value else None
+
+    return ([_Row(kind, day(taken_on), moment(taken_at), review_status, reject_reason, None, None, None, None, None)
+             for kind, taken_on, taken_at, review_status, reject_reason in rows(evidence)],
+            [_Row(None, None, None, None, None, day(on), moment(at), bool(no_symptoms), bool(no_contact), temperature)
+             for on, at, no_symptoms, no_contact, temperature in rows(declarations)])
+
+
+def checks_documents(event):
+    """Whether the event's policy looks at documents at all (off: nothing is loaded)."""
+    rules = policy_rules(event)
+    return rules is not None and rules.mode != s.OFF
+
+
+def status_for(registration, at=None, facts=None):
+    """The registration's sanitary status at a moment (default: now). Nothing is loaded when the mode is off.
+
+    facts: their (evidence, declarations) when the caller read them already (facts_from_columns)."""
     at = at or utcnow()
     event = registration.event
     rules = policy_rules(event)
-    if rules is None or rules.mode == s.OFF:
+    if not checks_documents(event):
         return s.sanitary_status(rules, (), (), at, event.tz)
-    evidence, declarations = _facts([registration.id])[registration.id]
+    evidence, declarations = facts if facts is not None else _facts([registration.id])[registration.id]
     return s.sanitary_status(rules, evidence, declarations, at, event.tz)
 
 
@@ -183,18 +229,18 @@ def status_card(status, tz, language):
             "valid_until": status.valid_until.isoformat() if status.valid_until else None}
 
 
-def door_check(registration, at, *, language="kk", user_id=None, token_id=None):
+def door_check(registration, at, *, language="kk", user_id=None, token_id=None, facts=None):
     """The sanitary part of a check-in, inside the scan's write transaction.
 
     Returns (decision, card): decision "allow", "warn" or "block"; card goes into the answer
     (None when the event checks nothing). An unused override of an organizer turns "block"
-    into "warn" and is used up by this entry.
+    into "warn" and is used up by this entry. facts: as for status_for().
     """
     event = registration.event
-    rules = policy_rules(event)
-    if rules is None or rules.mode == s.OFF:
+    if not checks_documents(event):
         return s.ALLOW, None
-    status = status_for(registration, at)
+    rules = policy_rules(event)
+    status = status_for(registration, at, facts)
     decision = s.door_decision(status, rules.mode)
     card = status_card(status, event.tz, language)
     if decision == s.BLOCK:

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from ..attestations.service import door_check
+from ..attestations.service import checks_documents, door_check, facts_columns, facts_from_columns
 from ..attestations.status import BLOCK as SANITARY_BLOCK
 from ..audit import record
 from ..badges.service import BadgeRejected, read_code
@@ -159,8 +159,8 @@ class _DoorFacts:
     """What the door needs to know about a person, read while their row is locked.
 
     Every check-in reads them, so they come in one statement: the registration, the zone the person
-    is in, the headcount of the checkpoint's zone, and (where re-entry is not allowed) whether they
-    entered here before. SQLite holds the write lock from the start of the transaction already.
+    is in, the headcount of the checkpoint's zone, (where re-entry is not allowed) whether they
+    entered here before, and (where the sanitary policy looks at documents) their evidence and declarations. SQLite holds the write lock from the start of the transaction already.
     PostgreSQL locks the registration row first, in a statement of its own: a statement that waited
     for a lock still reads the other tables as they were when it started, so reading in the same
     statement could miss the check-in that held the lock.
@@ -171,6 +171,8 @@ class _DoorFacts:
     current_zone: int | None
     headcount: int
     entered_before: bool
+    # Their evidence and declarations, read in the same statement when the policy looks at them.
+    sanitary_facts: tuple | None = None
     moved: "_Move | None" = None
 
     @classmethod
@@ -181,9 +183,12 @@ class _DoorFacts:
                   "reference": wanted.reference}
         if not is_sqlite(db.engine):
             db.session.execute(_lock_query(by_reference), params)
-        row = db.session.execute(_door_query(by_reference, checkpoint.reentry_allowed), params).first()
+        sanitary = checks_documents(event)
+        door_query = _door_query(by_reference, checkpoint.reentry_allowed, sanitary, db.engine.dialect.name)
+        row = db.session.execute(door_query, params).first()
         registration = wanted.check(row[0] if row else None, event.id)
-        return cls(registration, row[1] is not None, row[2], row[3], bool(row[4]))
+        return cls(registration, row[1] is not None, row[2], row[3], bool(row[4]),
+                   facts_from_columns(row[5], row[6]) if sanitary else None)
 
     def move(self, zone_id, at):
         """Put the person in a zone (None: outside), written with the scan's row (_ScanFacts.insert)."""
@@ -205,7 +210,7 @@ def _lock_query(by_reference):
 
 
 @cache
-def _door_query(by_reference, reentry_allowed):
+def _door_query(by_reference, reentry_allowed, sanitary, dialect_name):
     """Built once per kind: a check-in runs it every time, and building a statement costs as much as running it."""
     # Its own alias of presence, so that the count does not correlate with the person's row.
     inside = aliased(Presence)
@@ -214,7 +219,8 @@ def _door_query(by_reference, reentry_allowed):
                  .scalar_subquery())
     entered = (db.literal(False) if reentry_allowed else
                db.select(Scan.id).where(*_entry_conditions(Registration.id, bindparam("zone_id"))).exists())
-    return (db.select(Registration, Presence.registration_id, Presence.checkpoint_id, headcount, entered)
+    documents = facts_columns(Registration.id, dialect_name) if sanitary else ()
+    return (db.select(Registration, Presence.registration_id, Presence.checkpoint_id, headcount, entered, *documents)
             .outerjoin(Presence, Presence.registration_id == Registration.id)
             .where(_wanted(by_reference)))
 
@@ -306,7 +312,7 @@ def _decide(facts, checkpoint, direction, scanned_at, language, options):
 
     # Sanitary status at the moment of entry (eventreg/attestations): checked last, so that an
     # organizer's one-time override is used up only by an entry that really happens.
-    decision, sanitary = door_check(registration, scanned_at, language=language)
+    decision, sanitary = door_check(registration, scanned_at, language=language, facts=facts.sanitary_facts)
     if decision == SANITARY_BLOCK:
         return Outcome(403, {"result": "attestation_required", "participant": card, "sanitary": sanitary}), None
 
