@@ -86,9 +86,8 @@ def participant_card(registration, language="kk", options=None):
 
 
 def zone_headcount(checkpoint):
-    return db.session.execute(
-        db.select(func.count()).select_from(Presence).where(Presence.checkpoint_id == checkpoint.id)
-    ).scalar()
+    """How many people are inside the checkpoint's zone now (a Checkpoint or a Zone)."""
+    return db.session.execute(_HEADCOUNT, {"event_id": checkpoint.event_id, "zone_id": checkpoint.id}).scalar()
 
 
 def zone_card(checkpoint, language="kk", headcount=None):
@@ -123,6 +122,10 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
         scanned_at = now
     options = event_options(event)
     event_id = event.id
+    # SQLite counts the zone before its write lock, not under it: the count grows with the people
+    # inside, and every other scan waits for the lock (a full zone halved the check-ins per second).
+    # PostgreSQL counts it in the door's read: its readers wait for no one.
+    headcount = zone_headcount(checkpoint) if is_sqlite(db.engine) else None
     scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id, offline)
 
     # The badge's signature is checked before the write transaction: on SQLite every scan of every
@@ -139,7 +142,7 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
             try:
                 if rejected is not None:
                     raise rejected
-                facts = _DoorFacts.read(event, wanted, checkpoint)
+                facts = _DoorFacts.read(event, wanted, checkpoint, headcount)
             except BadgeRejected as refused:
                 outcome = Outcome(404, {"result": "unknown_code", "reason": refused.reason})
                 scan.insert(None, outcome, None)
@@ -159,8 +162,10 @@ class _DoorFacts:
     """What the door needs to know about a person, read while their row is locked.
 
     Every check-in reads them, so they come in one statement: the registration, the zone the person
-    is in, the headcount of the checkpoint's zone, (where re-entry is not allowed) whether they
-    entered here before, and (where the sanitary policy looks at documents) their evidence and declarations. SQLite holds the write lock from the start of the transaction already.
+    is in, the headcount of the checkpoint's zone (PostgreSQL; SQLite counts it before the write lock),
+    (where re-entry is not allowed) whether they entered here before, and (where the sanitary policy
+    looks at documents) their evidence and declarations. SQLite holds the write lock from the start of
+    the transaction already.
     PostgreSQL locks the registration row first, in a statement of its own: a statement that waited
     for a lock still reads the other tables as they were when it started, so reading in the same
     statement could miss the check-in that held the lock.
@@ -176,25 +181,36 @@ class _DoorFacts:
     moved: "_Move | None" = None
 
     @classmethod
-    def read(cls, event, wanted, checkpoint):
-        """wanted: the CodeLookup of the scanned code (badges.service.read_code)."""
+    def read(cls, event, wanted, checkpoint, headcount=None):
+        """wanted: the CodeLookup of the scanned code (badges.service.read_code); headcount: the zone's,
+        when it was counted already (SQLite), else it is counted in the same statement."""
         by_reference = wanted.reference is not None
         params = {"event_id": event.id, "zone_id": checkpoint.id, "registration_id": wanted.registration_id,
                   "reference": wanted.reference}
         if not is_sqlite(db.engine):
             db.session.execute(_lock_query(by_reference), params)
         sanitary = checks_documents(event)
-        door_query = _door_query(by_reference, checkpoint.reentry_allowed, sanitary, db.engine.dialect.name)
+        door_query = _door_query(by_reference, checkpoint.reentry_allowed, sanitary, headcount is None,
+                                 db.engine.dialect.name)
         row = db.session.execute(door_query, params).first()
         registration = wanted.check(row[0] if row else None, event.id)
-        return cls(registration, row[1] is not None, row[2], row[3], bool(row[4]),
-                   facts_from_columns(row[5], row[6]) if sanitary else None)
+        return cls(registration, row[1] is not None, row[2], row[3] if headcount is None else headcount,
+                   bool(row[4]), facts_from_columns(row[5], row[6]) if sanitary else None)
 
     def move(self, zone_id, at):
         """Put the person in a zone (None: outside), written with the scan's row (_ScanFacts.insert)."""
         self.moved = _Move(self.has_presence, {"move_person": self.registration.id,
                                                "move_event": self.registration.event_id,
                                                "move_zone": zone_id, "move_since": at})
+
+
+def _headcount_query(presence):
+    # In the door's read, presence is its own alias, so that the count does not correlate with the person's row.
+    return (db.select(func.count()).select_from(presence)
+            .where(presence.event_id == bindparam("event_id"), presence.checkpoint_id == bindparam("zone_id")))
+
+
+_HEADCOUNT = _headcount_query(Presence)
 
 
 def _wanted(by_reference):
@@ -210,13 +226,9 @@ def _lock_query(by_reference):
 
 
 @cache
-def _door_query(by_reference, reentry_allowed, sanitary, dialect_name):
+def _door_query(by_reference, reentry_allowed, sanitary, count_zone, dialect_name):
     """Built once per kind: a check-in runs it every time, and building a statement costs as much as running it."""
-    # Its own alias of presence, so that the count does not correlate with the person's row.
-    inside = aliased(Presence)
-    headcount = (db.select(func.count()).select_from(inside)
-                 .where(inside.event_id == bindparam("event_id"), inside.checkpoint_id == bindparam("zone_id"))
-                 .scalar_subquery())
+    headcount = _headcount_query(aliased(Presence)).scalar_subquery() if count_zone else db.null()
     entered = (db.literal(False) if reentry_allowed else
                db.select(Scan.id).where(*_entry_conditions(Registration.id, bindparam("zone_id"))).exists())
     documents = facts_columns(Registration.id, dialect_name) if sanitary else ()
