@@ -37,8 +37,9 @@ class Checkpoint(Multilingual, db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     event = relationship("Event")
-    # Empty means every category may enter.
-    allowed_categories = relationship("Category", secondary=checkpoint_category)
+    # Empty means every category may enter. Loaded with the checkpoints in one more query (selectin):
+    # the settings page, the door's cached zones and the scanner's list show them for every checkpoint.
+    allowed_categories = relationship("Category", secondary=checkpoint_category, lazy="selectin")
 
 
 class ScannerToken(db.Model):
