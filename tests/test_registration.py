@@ -170,6 +170,19 @@ def test_full_category_waitlists_even_with_room_in_the_event(sign_up, event):
     assert [r.status for r in registrations(event)] == [CONFIRMED, WAITLISTED, CONFIRMED]
 
 
+def test_the_form_says_which_categories_are_full_before_one_is_chosen(sign_up, client, event):
+    leader = next(c for c in event.categories if c.code == "group_leader")
+    leader.capacity = 1
+    db.session.commit()
+    page = client.get(f"/events/{event.slug}/register?lang=en").text
+    assert "no places left" not in page
+    sign_up(category=str(leader.id))
+    page = client.get(f"/events/{event.slug}/register?lang=en").text
+    assert f'<option value="{leader.id}">Group leader (no places left: waitlist)</option>' in page
+    assert page.count("no places left") == 1  # the volunteers still have places
+    assert "Топ жетекшісі (орын қалмады: күту тізімі)" in client.get(f"/events/{event.slug}/register?lang=kk").text
+
+
 def test_full_event_without_consent_to_the_waitlist_is_refused(sign_up, event):
     event.capacity = 0
     db.session.commit()

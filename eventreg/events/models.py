@@ -2,7 +2,8 @@ import secrets
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import as_utc, utcnow
@@ -10,7 +11,20 @@ from ..extensions import db
 from ..i18n import Multilingual
 
 
-class Event(Multilingual, db.Model):
+class Places:
+    """A counter of confirmed places against an optional capacity (events and categories)."""
+
+    @hybrid_property
+    def is_full(self):
+        return self.capacity is not None and self.confirmed_count >= self.capacity
+
+    @is_full.inplace.expression
+    @classmethod
+    def _is_full_expression(cls):
+        return and_(cls.capacity.is_not(None), cls.confirmed_count >= cls.capacity)
+
+
+class Event(Places, Multilingual, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name_kk: Mapped[str] = mapped_column(String(200))
@@ -53,10 +67,6 @@ class Event(Multilingual, db.Model):
             return "closed"
         return "open"
 
-    @property
-    def is_full(self):
-        return self.capacity is not None and self.confirmed_count >= self.capacity
-
     def __repr__(self):
         return f"<Event {self.slug}>"
 
@@ -77,7 +87,7 @@ class Region(Multilingual, db.Model):
     event: Mapped[Event] = relationship(back_populates="regions")
 
 
-class Category(Multilingual, db.Model):
+class Category(Places, Multilingual, db.Model):
     """A participant category: its badge colour, optional capacity, and whether people may pick it themselves."""
 
     __table_args__ = (UniqueConstraint("event_id", "code"),)

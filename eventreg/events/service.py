@@ -95,6 +95,12 @@ def event_options(event):
     return options
 
 
+def full_category_ids(event):
+    """The categories whose places are all taken now (not cached: every sign-up changes the counts)."""
+    return set(db.session.execute(
+        db.select(Category.id).where(Category.event_id == event.id, Category.is_full)).scalars())
+
+
 def _names(row):
     return {"kk": row.name_kk, "ru": row.name_ru, "en": row.name_en}
 

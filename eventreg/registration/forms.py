@@ -1,9 +1,10 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..events.service import event_options
+from ..events.service import event_options, full_category_ids
 from ..forms import Form
 from ..text import clean_line
 from .messages import message_for
@@ -86,8 +87,12 @@ class SignUpForm(ParticipantForm):
 
     def set_choices(self, event, language):
         super().set_choices(event, language)
+        # A full category says so before the person chooses it (a full event says it above the form).
+        full = set() if event.is_full else full_category_ids(event)
         self.category.choices = [
-            SelectChoice(c.id, c.name_in(language)) for c in event_options(event).categories if c.self_registration
+            SelectChoice(c.id, _("%(category)s (no places left: waitlist)", category=c.name_in(language))
+                         if c.id in full else c.name_in(language))
+            for c in event_options(event).categories if c.self_registration
         ]
 
 

@@ -8,7 +8,7 @@ with BEGIN IMMEDIATE) and on PostgreSQL (the row lock and re-check of UPDATE).
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, not_, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow, write_transaction
@@ -114,7 +114,7 @@ def _counter_statements(model):
     """Prepared once: "take a place if one is free" and "give a place back" for a counter row."""
     row_id = bindparam("row_id")
     take = (update(model)
-            .where(model.id == row_id, or_(model.capacity.is_(None), model.confirmed_count < model.capacity))
+            .where(model.id == row_id, not_(model.is_full))
             .values(confirmed_count=model.confirmed_count + 1))
     give_back = (update(model)
                  .where(model.id == row_id, model.confirmed_count > 0)
