@@ -53,3 +53,39 @@ def test_the_same_scan_resent_simultaneously_is_one_checkin(app, event, token, p
     assert answers == [(201, "ok")] * 10
     see_committed()
     assert db.session.execute(db.select(db.func.count()).select_from(Scan)).scalar() == 1
+
+
+def test_simultaneous_scans_moving_one_person_leave_them_in_one_zone_counted_once(app, event, token, participant):
+    """The person is inside the entrance; ten scans at the trainings and ten at the games arrive at once.
+    Every move is a compare-and-set on where they were: the moves that happened form one chain, each
+    leaving the zone the previous one entered, and the person ends where the last one put them."""
+    registration, code = participant()
+    url = f"/api/v1/events/{event.slug}/checkins"
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().post(url, json={"code": code, "checkpoint": "entrance", "scan_id": new_scan_id()},
+                                  headers=headers).status_code == 201
+    start = threading.Barrier(20)
+
+    def scan(n):
+        client = app.test_client()
+        start.wait()
+        response = client.post(url, json={"code": code, "checkpoint": ("trainings", "games")[n % 2],
+                                          "scan_id": new_scan_id()}, headers=headers)
+        return response.status_code, json.loads(response.get_data())["result"]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(scan, range(20)))
+
+    assert {answer for answer in answers} <= {(201, "ok"), (409, "already_checked_in")}
+    see_committed()
+    moves = db.session.execute(
+        db.select(Scan).where(Scan.registration_id == registration.id, Scan.result == "ok")
+        .order_by(Scan.recorded_at, Scan.id)).scalars().all()
+    assert len(moves) == 1 + answers.count((201, "ok"))
+    for before, after in zip(moves, moves[1:]):  # each move left the zone the one before entered
+        assert after.previous_checkpoint_id == before.checkpoint_id
+    presence = db.session.get(Presence, registration.id)
+    assert presence.checkpoint_id == moves[-1].checkpoint_id
+    inside = db.session.execute(db.select(Presence.checkpoint_id, db.func.count()).where(
+        Presence.event_id == event.id).group_by(Presence.checkpoint_id)).all()
+    assert inside == [(moves[-1].checkpoint_id, 1)]

@@ -234,9 +234,11 @@ def _swap(earlier, entry, language):
     earlier.result, earlier.status = "ok", 201
     earlier.response = {**entry.response, "scan_id": earlier.scan_id, "result": "ok",
                         "checked_in_at": as_utc(earlier.scanned_at).isoformat()}
-    presence = db.session.get(Presence, earlier.registration_id)
-    if presence is not None and presence.checkpoint_id == entry.checkpoint_id:
-        presence.since = earlier.scanned_at
+    # Only if they are still inside where that entry put them (a scan takes no lock on PostgreSQL).
+    db.session.execute(
+        db.update(Presence).where(Presence.registration_id == earlier.registration_id,
+                                  Presence.checkpoint_id == entry.checkpoint_id)
+        .values(since=earlier.scanned_at).execution_options(synchronize_session=False))
     earlier.previous_checkpoint_id = entry.previous_checkpoint_id
     _mark_conflict(entry, earlier, language)
     return earlier, entry

@@ -2,15 +2,19 @@
 
 One function, check_in(), serves the scanner page (through the JSON API), scanner apps and tests.
 Exactly-once holds in the database: the scan_id is unique per event (a resent scan gets its first
-answer back), and the decision for one person is taken while holding their registration row
-(PostgreSQL: SELECT ... FOR UPDATE; SQLite: the write lock of BEGIN IMMEDIATE).
+answer back), and a person's move is a compare-and-set on their presence row, written with the scan's
+row only if nobody moved them since the door read where they were; else the scan is decided again
+(see _Overtaken). On SQLite the write lock of BEGIN IMMEDIATE already makes one decision at a time;
+PostgreSQL takes no lock for a scan (a row lock cost a round trip and a heap write per scan).
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
 from flask_babel import format_time
-from sqlalchemy import bindparam, func
+from sqlalchemy import Integer, bindparam, func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -26,6 +30,8 @@ from ..registration.validators import mask_iin
 from .models import IN, OUT, Checkpoint, Presence, Scan
 
 UNDO_WINDOW = timedelta(minutes=2)
+# Decisions in a row that another scan of the same person may overtake (see _Overtaken).
+_ATTEMPTS = 5
 NEAR_CAPACITY = 0.9
 # A scan dated further ahead than this (a device clock gone wrong) is taken as made now.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -135,40 +141,44 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
     except BadgeRejected as rejection:
         wanted, rejected = None, rejection
 
-    try:
-        # A resent scan is caught by the unique scan_id when its row is inserted (below): checking
-        # first would cost every scan a query for what happens only on retries.
-        with write_transaction():
-            try:
-                if rejected is not None:
-                    raise rejected
-                facts = _DoorFacts.read(event, wanted, checkpoint, headcount)
-            except BadgeRejected as refused:
-                outcome = Outcome(404, {"result": "unknown_code", "reason": refused.reason})
-                scan.insert(None, outcome, None)
-                return outcome
-            outcome, previous_zone = _decide(facts, checkpoint, direction, scanned_at, language, options)
-            scan.insert(facts.registration.id, outcome, previous_zone, facts.moved)
-    except IntegrityError:
-        # This scan_id is recorded already (a resend, or a retry racing the original): whatever was
-        # decided again is rolled back, and the device gets the first answer.
-        db.session.rollback()
-        return _previous_answer(event_id, scan_id)
-    return outcome
+    for _attempt in range(_ATTEMPTS):
+        try:
+            # A resent scan is caught by the unique scan_id when its row is inserted (below): checking
+            # first would cost every scan a query for what happens only on retries.
+            with write_transaction():
+                try:
+                    if rejected is not None:
+                        raise rejected
+                    facts = _DoorFacts.read(event, wanted, checkpoint, headcount)
+                except BadgeRejected as refused:
+                    outcome = Outcome(404, {"result": "unknown_code", "reason": refused.reason})
+                    scan.insert(None, outcome, None)
+                    return outcome
+                outcome, previous_zone = _decide(facts, checkpoint, direction, scanned_at, language, options)
+                scan.insert(facts.registration.id, outcome, previous_zone, facts.moved)
+        except _Overtaken:
+            continue  # rolled back: decide again on where the other scan left the person
+        except IntegrityError:
+            # This scan_id is recorded already (a resend, or a retry racing the original): whatever was
+            # decided again is rolled back, and the device gets the first answer.
+            db.session.rollback()
+            return _previous_answer(event_id, scan_id)
+        return outcome
+    # Only if other scans of this person kept winning (each lost attempt is another's success):
+    # the device keeps the scan and sends it again, with the same scan_id.
+    raise ScanRefused(503, "unavailable")
 
 
 @dataclass
 class _DoorFacts:
-    """What the door needs to know about a person, read while their row is locked.
+    """What the door needs to know about a person (the zone they are in is checked again when they move).
 
     Every check-in reads them, so they come in one statement: the registration, the zone the person
     is in, the headcount of the checkpoint's zone (PostgreSQL; SQLite counts it before the write lock),
     (where re-entry is not allowed) whether they entered here before, and (where the sanitary policy
     looks at documents) their evidence and declarations. SQLite holds the write lock from the start of
-    the transaction already.
-    PostgreSQL locks the registration row first, in a statement of its own: a statement that waited
-    for a lock still reads the other tables as they were when it started, so reading in the same
-    statement could miss the check-in that held the lock.
+    the transaction already; on PostgreSQL a scan that reads here what another is changing finds out
+    when it moves the person (_ScanFacts.insert).
     """
 
     registration: Registration
@@ -187,8 +197,6 @@ class _DoorFacts:
         by_reference = wanted.reference is not None
         params = {"event_id": event.id, "zone_id": checkpoint.id, "registration_id": wanted.registration_id,
                   "reference": wanted.reference}
-        if not is_sqlite(db.engine):
-            db.session.execute(_lock_query(by_reference), params)
         sanitary = checks_documents(event)
         door_query = _door_query(by_reference, checkpoint.reentry_allowed, sanitary, headcount is None,
                                  db.engine.dialect.name)
@@ -201,7 +209,8 @@ class _DoorFacts:
         """Put the person in a zone (None: outside), written with the scan's row (_ScanFacts.insert)."""
         self.moved = _Move(self.has_presence, {"move_person": self.registration.id,
                                                "move_event": self.registration.event_id,
-                                               "move_zone": zone_id, "move_since": at})
+                                               "move_zone": zone_id, "move_since": at,
+                                               "move_seen": self.current_zone})
 
 
 def _headcount_query(presence):
@@ -221,11 +230,6 @@ def _wanted(by_reference):
 
 
 @cache
-def _lock_query(by_reference):
-    return db.select(Registration.id).where(_wanted(by_reference)).with_for_update()
-
-
-@cache
 def _door_query(by_reference, reentry_allowed, sanitary, count_zone, dialect_name):
     """Built once per kind: a check-in runs it every time, and building a statement costs as much as running it."""
     headcount = _headcount_query(aliased(Presence)).scalar_subquery() if count_zone else db.null()
@@ -239,18 +243,43 @@ def _door_query(by_reference, reentry_allowed, sanitary, count_zone, dialect_nam
 
 # Core statements on the tables: the scan path needs none of the unit of work's bookkeeping.
 _presence = Presence.__table__
-_ENTER = _presence.insert().values(registration_id=bindparam("move_person"), event_id=bindparam("move_event"),
-                                   checkpoint_id=bindparam("move_zone"), since=bindparam("move_since"))
-_MOVE = (_presence.update().where(_presence.c.registration_id == bindparam("move_person"))
-         .values(checkpoint_id=bindparam("move_zone"), since=bindparam("move_since")))
+_SCAN_COLUMNS = [column for column in Scan.__table__.c if column.name != "id"]
 # Its parameters named apart from the presence table's columns: a WITH below would take a same-named
 # parameter (event_id) as a column to set.
-_INSERT_SCAN = Scan.__table__.insert().values(
-    {column.name: bindparam(f"scan_{column.name}") for column in Scan.__table__.c if column.name != "id"})
-# PostgreSQL writes the move and the scan in one statement (a data-modifying WITH): one round trip
-# less for every entry, where each statement costs the worker more than the database.
-_INSERT_SCAN_AND_ENTER = _INSERT_SCAN.add_cte(_ENTER.cte("entered"))
-_INSERT_SCAN_AND_MOVE = _INSERT_SCAN.add_cte(_MOVE.cte("moved"))
+_INSERT_SCAN = Scan.__table__.insert().values({c.name: bindparam(f"scan_{c.name}") for c in _SCAN_COLUMNS})
+
+
+@cache
+def _move_statements(dialect_name):
+    """(enter, move): the person's move as a compare-and-set, which writes nothing when another scan
+    moved them since the door read where they were. Each returns the person's id when it wrote."""
+    insert = sqlite_insert if dialect_name == "sqlite" else postgresql_insert
+    enter = (insert(_presence).values(registration_id=bindparam("move_person"), event_id=bindparam("move_event"),
+                                      checkpoint_id=bindparam("move_zone"), since=bindparam("move_since"))
+             .on_conflict_do_nothing(index_elements=[_presence.c.registration_id])
+             # SQLAlchemy keeps the rowcount of an UPDATE or DELETE only, unless asked.
+             .execution_options(preserve_rowcount=True))
+    move = (_presence.update()
+            .where(_presence.c.registration_id == bindparam("move_person"),
+                   _presence.c.checkpoint_id.is_not_distinct_from(bindparam("move_seen", type_=Integer)))
+            .values(checkpoint_id=bindparam("move_zone"), since=bindparam("move_since")))
+    return enter, move
+
+
+@cache
+def _scan_if_moved(has_presence):
+    """PostgreSQL: the move (a data-modifying WITH) and the scan's row in one statement, the row
+    written only if the move was: one round trip for both, and no row when another scan came first."""
+    enter, move = _move_statements("postgresql")
+    moved = (move if has_presence else enter).returning(_presence.c.registration_id).cte("moved")
+    values = (db.select(*[bindparam(f"scan_{c.name}", type_=c.type) for c in _SCAN_COLUMNS])
+              .where(db.select(moved.c.registration_id).exists()))
+    return (Scan.__table__.insert().from_select([c.name for c in _SCAN_COLUMNS], values).add_cte(moved)
+            .execution_options(preserve_rowcount=True))
+
+
+class _Overtaken(Exception):
+    """Another scan moved the person after this one read where they were: decide again."""
 
 
 @dataclass
@@ -285,11 +314,12 @@ class _ScanFacts:
         if moved is None:
             db.session.execute(_INSERT_SCAN, params)
         elif is_sqlite(db.engine):  # no data-modifying WITH in SQLite
-            db.session.execute(_MOVE if moved.has_presence else _ENTER, moved.params)
+            enter, move = _move_statements("sqlite")
+            if db.session.execute(move if moved.has_presence else enter, moved.params).rowcount != 1:
+                raise _Overtaken
             db.session.execute(_INSERT_SCAN, params)
-        else:
-            statement = _INSERT_SCAN_AND_MOVE if moved.has_presence else _INSERT_SCAN_AND_ENTER
-            db.session.execute(statement, params | moved.params)
+        elif db.session.execute(_scan_if_moved(moved.has_presence), params | moved.params).rowcount != 1:
+            raise _Overtaken
 
 
 def lock_registration(registration_id):
@@ -393,10 +423,13 @@ def undo(event, scan_id, *, user_id, token_id=None, at=None):
         if (scan.user_id != user_id) or at - as_utc(scan.recorded_at) > UNDO_WINDOW:
             return Outcome(403, {"result": "undo_not_allowed"})
         lock_registration(scan.registration_id)
-        presence = db.session.get(Presence, scan.registration_id)
-        expected = scan.checkpoint_id if scan.direction == IN else None
-        if presence is not None and presence.checkpoint_id == expected:
-            presence.checkpoint_id = scan.previous_checkpoint_id if scan.direction == IN else scan.checkpoint_id
+        # Back where they were, only if this scan's move is still where they are: a compare-and-set,
+        # as a scan's move is (a scan takes no lock on PostgreSQL).
+        now_in = scan.checkpoint_id if scan.direction == IN else None
+        db.session.execute(
+            _presence.update().where(_presence.c.registration_id == scan.registration_id,
+                                     _presence.c.checkpoint_id.is_not_distinct_from(now_in))
+            .values(checkpoint_id=scan.previous_checkpoint_id if scan.direction == IN else scan.checkpoint_id))
         scan.undone_at = at
         record("checkin_undone", event_id=event.id, user_id=user_id, token_id=token_id,
                registration_id=scan.registration_id, scan_id=scan_id, checkpoint=scan.checkpoint.code)
