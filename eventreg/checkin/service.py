@@ -323,7 +323,8 @@ class _ScanFacts:
 
 
 def lock_registration(registration_id):
-    """Hold the person's row until the transaction ends: one decision about them at a time."""
+    """Hold the person's row until the transaction ends: one undo or offline swap about them at a time.
+    Scans take no lock; they find out when they move the person (_Overtaken)."""
     return db.session.execute(
         db.select(Registration).where(Registration.id == registration_id).with_for_update()
     ).scalar_one()
