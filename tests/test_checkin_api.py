@@ -150,6 +150,18 @@ def test_undo_puts_the_person_back_where_they_were(scan, participant, client, ev
     assert db.session.execute(db.select(AuditEntry.action)).scalars().all() == ["checkin_undone"]
 
 
+def test_undo_leaves_a_person_who_has_moved_on_since_where_they_are(scan, participant, client, event, token):
+    _, code = participant()
+    scan(code, checkpoint="entrance")
+    wrong = scan(code, checkpoint="trainings").json
+    scan(code, checkpoint="games")  # they walked on before the undo came
+    response = client.post(f"/api/v1/events/{event.slug}/checkins/{wrong['scan_id']}/undo",
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json["result"] == "undone"
+    from eventreg.checkin.service import get_checkpoint
+    assert db.session.execute(db.select(Presence)).scalar_one().checkpoint_id == get_checkpoint(event, "games").id
+
+
 def test_undo_by_another_device_user_is_refused(scan, participant, client, event):
     from eventreg.auth.service import create_or_update_user
 

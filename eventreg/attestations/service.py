@@ -104,20 +104,24 @@ def update_policy(event, values, *, user_id):
 _E, _D = literal_column("'e'", String), literal_column("'d'", String)
 
 
+# What the status needs of each (read by _facts() and by facts_columns()).
+_EVIDENCE_FIELDS = (Evidence.kind, Evidence.taken_on, Evidence.taken_at, Evidence.review_status,
+                    Evidence.reject_reason)
+_DECLARATION_FIELDS = (HealthDeclaration.day, HealthDeclaration.at, HealthDeclaration.no_symptoms,
+                       HealthDeclaration.no_contact, HealthDeclaration.temperature)
+
+
 def _facts_query():
     """Evidence and declarations of a set of registrations in one round trip (a UNION ALL of both tables)."""
     ids = bindparam("ids", expanding=True)
     evidence = db.select(
-        _E.label("source"), Evidence.registration_id, Evidence.kind, Evidence.taken_on, Evidence.taken_at,
-        Evidence.review_status, Evidence.reject_reason, cast(null(), Date).label("day"),
+        _E.label("source"), Evidence.registration_id, *_EVIDENCE_FIELDS, cast(null(), Date).label("day"),
         cast(null(), DateTime(timezone=True)).label("at"), cast(null(), Boolean).label("no_symptoms"),
         cast(null(), Boolean).label("no_contact"), cast(null(), Float).label("temperature"),
     ).where(Evidence.registration_id.in_(ids))
     declarations = db.select(
         _D, HealthDeclaration.registration_id, cast(null(), String), cast(null(), Date),
-        cast(null(), DateTime(timezone=True)), cast(null(), String), cast(null(), String), HealthDeclaration.day,
-        HealthDeclaration.at, HealthDeclaration.no_symptoms, HealthDeclaration.no_contact,
-        HealthDeclaration.temperature,
+        cast(null(), DateTime(timezone=True)), cast(null(), String), cast(null(), String), *_DECLARATION_FIELDS,
     ).where(HealthDeclaration.registration_id.in_(ids))
     return union_all(evidence, declarations)
 
@@ -149,12 +153,6 @@ def _facts(registration_ids):
                     row.day, as_utc(row.at), row.no_symptoms, row.no_contact, row.temperature)
         found[row.registration_id][0 if row.source == "e" else 1].append(fact)
     return found
-
-
-_EVIDENCE_FIELDS = (Evidence.kind, Evidence.taken_on, Evidence.taken_at, Evidence.review_status,
-                    Evidence.reject_reason)
-_DECLARATION_FIELDS = (HealthDeclaration.day, HealthDeclaration.at, HealthDeclaration.no_symptoms,
-                       HealthDeclaration.no_contact, HealthDeclaration.temperature)
 
 
 def facts_columns(registration_id, dialect_name):
@@ -212,7 +210,7 @@ def statuses_for(event, registrations, at=None, chunk=500):
     at = at or utcnow()
     rules = policy_rules(event)
     ids = [r.id for r in registrations]
-    if rules is None or rules.mode == s.OFF:
+    if not checks_documents(event):
         return {rid: s.sanitary_status(rules, (), (), at, event.tz) for rid in ids}
     result = {}
     for start in range(0, len(ids), chunk):

@@ -45,8 +45,7 @@ def _template_helpers():
 
 def sanitary_summary(event, registration):
     """What the private page shows of the sanitary status (None when the event checks nothing)."""
-    rules = service.policy_rules(event)
-    if rules is None or rules.mode == s.OFF or registration.status == CANCELLED:
+    if not service.checks_documents(event) or registration.status == CANCELLED:
         return None
     status = service.status_for(registration)
     return {
@@ -58,7 +57,7 @@ def sanitary_summary(event, registration):
         "evidence": service.evidence_of(registration),
         "kinds": messages.KINDS,
         "review": messages.REVIEW,
-        "declaration_required": rules.declaration_required,
+        "declaration_required": service.policy_rules(event).declaration_required,
         "local_time": lambda moment: _local_time(event, moment),
     }
 

@@ -1,6 +1,8 @@
 """Badge codes for registrations (issue, reissue, resolve a scanned code) and the badge desk's rules."""
+from functools import cache
+
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.orm import joinedload
 
 from ..db import utcnow, write_transaction
@@ -30,6 +32,17 @@ def event_public_key(event):
     return credential.public_key_bytes(current_app.config["SECRET_KEY"], event.id)
 
 
+@cache
+def lookup_condition(by_reference):
+    """See CodeLookup.condition."""
+    if by_reference:
+        return (Registration.event_id == bindparam("event_id")) & (Registration.reference == bindparam("reference"))
+    # The primary key alone, and the event checked on the row (CodeLookup.check): with the event in the
+    # condition too, PostgreSQL with stale statistics (after a bulk import) chose the index on event_id
+    # and walked every participant of the event to find one.
+    return Registration.id == bindparam("registration_id")
+
+
 class CodeLookup:
     """What a scanned badge code (or a typed reference) names, before the database is asked:
     the condition that finds the registration, and the check its row must then pass."""
@@ -37,13 +50,17 @@ class CodeLookup:
     def __init__(self, registration_id=None, generation=None, reference=None):
         self.registration_id, self.generation, self.reference = registration_id, generation, reference
 
-    def condition(self, event_id):
-        if self.reference is not None:
-            return (Registration.event_id == event_id) & (Registration.reference == self.reference)
-        # The primary key alone, and the event checked on the row (check()): with the event in the
-        # condition too, PostgreSQL with stale statistics (after a bulk import) chose the index on
-        # event_id and walked every participant of the event to find one.
-        return Registration.id == self.registration_id
+    @property
+    def by_reference(self):
+        return self.reference is not None
+
+    def condition(self):
+        """The WHERE that finds the registration, with bind parameters (params()): one statement per kind,
+        built once (the door runs it on every scan)."""
+        return lookup_condition(self.by_reference)
+
+    def params(self, event_id):
+        return {"event_id": event_id, "registration_id": self.registration_id, "reference": self.reference}
 
     def check(self, registration, event_id):
         """The registration itself, or BadgeRejected when it is missing, of another event or the badge
@@ -82,10 +99,10 @@ def resolve_code(event, code, for_update=False):
     for_update, the registration row stays locked until the transaction ends (PostgreSQL).
     """
     wanted = read_code(event, code)
-    query = db.select(Registration).where(wanted.condition(event.id))
+    query = db.select(Registration).where(wanted.condition())
     if for_update:
         query = query.with_for_update()
-    return wanted.check(db.session.execute(query).scalar_one_or_none(), event.id)
+    return wanted.check(db.session.execute(query, wanted.params(event.id)).scalar_one_or_none(), event.id)
 
 
 def reissue(registration):

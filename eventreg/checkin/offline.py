@@ -111,11 +111,11 @@ def _sanitary(event, people, badges, at):
     decides again with everything when the scan is synced.
     """
     from ..attestations import status as rules_of
-    from ..attestations.service import policy_rules, statuses_for
+    from ..attestations.service import checks_documents, policy_rules, statuses_for
 
-    rules = policy_rules(event)
-    if rules is None or rules.mode == rules_of.OFF:
+    if not checks_documents(event):
         return {"mode": rules_of.OFF}
+    rules = policy_rules(event)
     statuses = statuses_for(event, people, at)
     for badge in badges:
         status = statuses.get(badge["i"])

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from ..attestations.service import checks_documents, door_check, facts_columns, facts_from_columns
 from ..attestations.status import BLOCK as SANITARY_BLOCK
 from ..audit import record
-from ..badges.service import BadgeRejected, read_code
+from ..badges.service import BadgeRejected, lookup_condition, read_code
 from ..db import as_utc, is_sqlite, utcnow, write_transaction
 from ..events.service import event_options
 from ..extensions import db
@@ -194,11 +194,9 @@ class _DoorFacts:
     def read(cls, event, wanted, checkpoint, headcount=None):
         """wanted: the CodeLookup of the scanned code (badges.service.read_code); headcount: the zone's,
         when it was counted already (SQLite), else it is counted in the same statement."""
-        by_reference = wanted.reference is not None
-        params = {"event_id": event.id, "zone_id": checkpoint.id, "registration_id": wanted.registration_id,
-                  "reference": wanted.reference}
+        params = wanted.params(event.id) | {"zone_id": checkpoint.id}
         sanitary = checks_documents(event)
-        door_query = _door_query(by_reference, checkpoint.reentry_allowed, sanitary, headcount is None,
+        door_query = _door_query(wanted.by_reference, checkpoint.reentry_allowed, sanitary, headcount is None,
                                  db.engine.dialect.name)
         row = db.session.execute(door_query, params).first()
         registration = wanted.check(row[0] if row else None, event.id)
@@ -222,13 +220,6 @@ def _headcount_query(presence):
 _HEADCOUNT = _headcount_query(Presence)
 
 
-def _wanted(by_reference):
-    """As CodeLookup.condition: by id, the primary key alone (the event is checked on the row)."""
-    if by_reference:
-        return (Registration.reference == bindparam("reference")) & (Registration.event_id == bindparam("event_id"))
-    return Registration.id == bindparam("registration_id")
-
-
 @cache
 def _door_query(by_reference, reentry_allowed, sanitary, count_zone, dialect_name):
     """Built once per kind: a check-in runs it every time, and building a statement costs as much as running it."""
@@ -238,7 +229,7 @@ def _door_query(by_reference, reentry_allowed, sanitary, count_zone, dialect_nam
     documents = facts_columns(Registration.id, dialect_name) if sanitary else ()
     return (db.select(Registration, Presence.registration_id, Presence.checkpoint_id, headcount, entered, *documents)
             .outerjoin(Presence, Presence.registration_id == Registration.id)
-            .where(_wanted(by_reference)))
+            .where(lookup_condition(by_reference)))
 
 
 # Core statements on the tables: the scan path needs none of the unit of work's bookkeeping.
