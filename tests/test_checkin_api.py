@@ -301,3 +301,49 @@ def test_organizer_sees_zones_near_capacity_and_checks_a_zone_out_at_end_of_day(
     assert entry.details["people"] == 2 and entry.details["at"].endswith("+00:00")
     assert client.post(f"/organizer/events/{event.slug}/zones",
                        data={"checkpoint": str(trainings.id), "at": "late"}).status_code == 422
+
+
+def test_zone_counters_follow_every_change_of_presence(scan, participant, client, event, token, staff):
+    """The headcounts the door shows are counters kept by the database (ZoneCount): after each way people
+    move (scan in, move, out, undo, the end of day, a person or a checkpoint deleted) they equal the
+    presence rows counted."""
+    from eventreg.checkin.models import Checkpoint, ZoneCount
+    from eventreg.checkin.service import check_out_zone, get_checkpoint, zone_headcount
+    from eventreg.registration.models import Registration
+
+    def counters_match_presence():
+        db.session.expire_all()
+        counted = dict(db.session.execute(
+            db.select(Presence.checkpoint_id, db.func.count()).where(Presence.checkpoint_id.is_not(None))
+            .group_by(Presence.checkpoint_id)).all())
+        kept = {zone: inside for zone, inside in db.session.execute(
+            db.select(ZoneCount.checkpoint_id, ZoneCount.inside)).all() if inside}
+        assert kept == counted
+        return counted
+
+    people = [participant() for _ in range(4)]
+    for _, code in people:
+        assert scan(code, checkpoint="entrance").status_code == 201
+    assert zone_headcount(get_checkpoint(event, "entrance")) == 4
+    assert scan(people[0][1], checkpoint="trainings").status_code == 201
+    assert scan(people[1][1], checkpoint="games").status_code == 201
+    assert counters_match_presence() == {get_checkpoint(event, "entrance").id: 2,
+                                         get_checkpoint(event, "trainings").id: 1,
+                                         get_checkpoint(event, "games").id: 1}
+    assert scan(people[0][1], checkpoint="trainings", direction="out").status_code == 201
+    counters_match_presence()
+    moved = scan(people[2][1], checkpoint="games").json
+    assert client.post(f"/api/v1/events/{event.slug}/checkins/{moved['scan_id']}/undo",
+                       headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert counters_match_presence()[get_checkpoint(event, "games").id] == 1
+
+    assert check_out_zone(event, get_checkpoint(event, "entrance"), user_id=staff.id) == 2
+    counters_match_presence()
+    assert scan(people[3][1], checkpoint="trainings").status_code == 201
+    db.session.delete(db.session.get(Registration, people[3][0].id))  # the presence row goes with it
+    db.session.commit()
+    counters_match_presence()
+    games = get_checkpoint(event, "games")
+    db.session.delete(db.session.get(Checkpoint, games.id))  # people inside are then inside nowhere
+    db.session.commit()
+    assert counters_match_presence() == {}

@@ -89,3 +89,35 @@ def test_simultaneous_scans_moving_one_person_leave_them_in_one_zone_counted_onc
     inside = db.session.execute(db.select(Presence.checkpoint_id, db.func.count()).where(
         Presence.event_id == event.id).group_by(Presence.checkpoint_id)).all()
     assert inside == [(moves[-1].checkpoint_id, 1)]
+
+
+def test_people_crossing_between_two_zones_at_once_are_all_counted(app, event, token, participant):
+    """Ten people go from the trainings to the games while ten others go the other way, all at once:
+    each move changes both zones' counters (ZoneCount), which the database locks in one order, so
+    no two moves wait for each other in a circle; every scan succeeds and the counters stay exact."""
+    from eventreg.checkin.models import ZoneCount
+    from eventreg.checkin.service import get_checkpoint
+
+    url = f"/api/v1/events/{event.slug}/checkins"
+    headers = {"Authorization": f"Bearer {token}"}
+    people = [participant()[1] for _ in range(20)]
+    zones = ("trainings", "games")
+    for n, code in enumerate(people):
+        assert app.test_client().post(url, json={"code": code, "checkpoint": zones[n % 2], "scan_id": new_scan_id()},
+                                      headers=headers).status_code == 201
+    start = threading.Barrier(20)
+
+    def cross(n):
+        client = app.test_client()
+        start.wait()
+        return client.post(url, json={"code": people[n], "checkpoint": zones[(n + 1) % 2], "scan_id": new_scan_id()},
+                           headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(cross, range(20))) == [201] * 20
+    see_committed()
+    for code in zones:
+        zone_id = get_checkpoint(event, code).id
+        assert db.session.get(ZoneCount, zone_id).inside == 10
+        assert db.session.execute(db.select(db.func.count()).select_from(Presence)
+                                  .where(Presence.checkpoint_id == zone_id)).scalar() == 10

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask_babel import format_time
-from sqlalchemy import Integer, bindparam, func
+from sqlalchemy import Integer, bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import load_only
 
 from ..attestations.service import checks_documents, door_check, facts_columns, facts_from_columns
 from ..attestations.status import BLOCK as SANITARY_BLOCK
@@ -27,7 +27,7 @@ from ..events.service import event_options
 from ..extensions import db
 from ..registration.models import CANCELLED, WAITLISTED, Registration
 from ..registration.validators import mask_iin
-from .models import IN, OUT, Checkpoint, Presence, Scan
+from .models import IN, OUT, Checkpoint, Presence, Scan, ZoneCount
 
 UNDO_WINDOW = timedelta(minutes=2)
 # Decisions in a row that another scan of the same person may overtake (see _Overtaken).
@@ -93,7 +93,7 @@ def participant_card(registration, language="kk", options=None):
 
 def zone_headcount(checkpoint):
     """How many people are inside the checkpoint's zone now (a Checkpoint or a Zone)."""
-    return db.session.execute(_HEADCOUNT, {"event_id": checkpoint.event_id, "zone_id": checkpoint.id}).scalar()
+    return db.session.execute(_HEADCOUNT, {"zone_id": checkpoint.id}).scalar() or 0
 
 
 def zone_card(checkpoint, language="kk", headcount=None):
@@ -128,10 +128,6 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
         scanned_at = now
     options = event_options(event)
     event_id = event.id
-    # SQLite counts the zone before its write lock, not under it: the count grows with the people
-    # inside, and every other scan waits for the lock (a full zone halved the check-ins per second).
-    # PostgreSQL counts it in the door's read: its readers wait for no one.
-    headcount = zone_headcount(checkpoint) if is_sqlite(db.engine) else None
     scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id, offline)
 
     # The badge's signature is checked before the write transaction: on SQLite every scan of every
@@ -149,7 +145,7 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
                 try:
                     if rejected is not None:
                         raise rejected
-                    facts = _DoorFacts.read(event, wanted, checkpoint, headcount)
+                    facts = _DoorFacts.read(event, wanted, checkpoint)
                 except BadgeRejected as refused:
                     outcome = Outcome(404, {"result": "unknown_code", "reason": refused.reason})
                     scan.insert(None, outcome, None)
@@ -174,7 +170,7 @@ class _DoorFacts:
     """What the door needs to know about a person (the zone they are in is checked again when they move).
 
     Every check-in reads them, so they come in one statement: the registration, the zone the person
-    is in, the headcount of the checkpoint's zone (PostgreSQL; SQLite counts it before the write lock),
+    is in, the headcount of the checkpoint's zone (its ZoneCount),
     (where re-entry is not allowed) whether they entered here before, and (where the sanitary policy
     looks at documents) their evidence and declarations. SQLite holds the write lock from the start of
     the transaction already; on PostgreSQL a scan that reads here what another is changing finds out
@@ -191,17 +187,15 @@ class _DoorFacts:
     moved: "_Move | None" = None
 
     @classmethod
-    def read(cls, event, wanted, checkpoint, headcount=None):
-        """wanted: the CodeLookup of the scanned code (badges.service.read_code); headcount: the zone's,
-        when it was counted already (SQLite), else it is counted in the same statement."""
+    def read(cls, event, wanted, checkpoint):
+        """wanted: the CodeLookup of the scanned code (badges.service.read_code)."""
         params = wanted.params(event.id) | {"zone_id": checkpoint.id}
         sanitary = checks_documents(event)
-        door_query = _door_query(wanted.by_reference, checkpoint.reentry_allowed, sanitary, headcount is None,
-                                 db.engine.dialect.name)
+        door_query = _door_query(wanted.by_reference, checkpoint.reentry_allowed, sanitary, db.engine.dialect.name)
         row = db.session.execute(door_query, params).first()
         registration = wanted.check(row[0] if row else None, event.id)
-        return cls(registration, row[1] is not None, row[2], row[3] if headcount is None else headcount,
-                   bool(row[4]), facts_from_columns(row[5], row[6]) if sanitary else None)
+        return cls(registration, row[1] is not None, row[2], row[3] or 0, bool(row[4]),
+                   facts_from_columns(row[5], row[6]) if sanitary else None)
 
     def move(self, zone_id, at):
         """Put the person in a zone (None: outside), written with the scan's row (_ScanFacts.insert)."""
@@ -211,25 +205,28 @@ class _DoorFacts:
                                                "move_seen": self.current_zone})
 
 
-def _headcount_query(presence):
-    # In the door's read, presence is its own alias, so that the count does not correlate with the person's row.
-    return (db.select(func.count()).select_from(presence)
-            .where(presence.event_id == bindparam("event_id"), presence.checkpoint_id == bindparam("zone_id")))
+# The zone's counter (no row yet: nobody has entered it).
+_HEADCOUNT = db.select(ZoneCount.inside).where(ZoneCount.checkpoint_id == bindparam("zone_id"))
 
 
-_HEADCOUNT = _headcount_query(Presence)
+# What the door reads of a person (participant_card, the badge check, the rules); the other columns raise
+# if touched: a check-in reads one row per scan, and every column costs the worker.
+_DOOR_COLUMNS = load_only(Registration.id, Registration.event_id, Registration.reference, Registration.last_name,
+                          Registration.first_name, Registration.patronymic, Registration.iin, Registration.region_id,
+                          Registration.category_id, Registration.status, Registration.badge_generation,
+                          raiseload=True)
 
 
 @cache
-def _door_query(by_reference, reentry_allowed, sanitary, count_zone, dialect_name):
+def _door_query(by_reference, reentry_allowed, sanitary, dialect_name):
     """Built once per kind: a check-in runs it every time, and building a statement costs as much as running it."""
-    headcount = _headcount_query(aliased(Presence)).scalar_subquery() if count_zone else db.null()
+    headcount = _HEADCOUNT.scalar_subquery()
     entered = (db.literal(False) if reentry_allowed else
                db.select(Scan.id).where(*_entry_conditions(Registration.id, bindparam("zone_id"))).exists())
     documents = facts_columns(Registration.id, dialect_name) if sanitary else ()
     return (db.select(Registration, Presence.registration_id, Presence.checkpoint_id, headcount, entered, *documents)
             .outerjoin(Presence, Presence.registration_id == Registration.id)
-            .where(lookup_condition(by_reference)))
+            .where(lookup_condition(by_reference)).options(_DOOR_COLUMNS))
 
 
 # Core statements on the tables: the scan path needs none of the unit of work's bookkeeping.

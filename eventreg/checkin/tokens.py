@@ -1,7 +1,8 @@
 """Bearer tokens for scanning devices: made once, shown once, stored as a hash."""
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
 
@@ -33,6 +34,25 @@ def create_token(user, event, *, name="", checkpoints=(), hours=16, valid_from=N
     return row, token
 
 
+@dataclass(frozen=True)
+class DeviceToken:
+    """What a request needs of its device's token: read as plain columns, not as the ORM row, since
+    every scan reads it (an ORM object costs the request more than the query does)."""
+
+    id: int
+    user_id: int
+    checkpoint_ids: list | None
+    valid_from: datetime | None
+    expires_at: datetime
+
+    def may_scan_at(self, checkpoint_id):
+        return not self.checkpoint_ids or checkpoint_id in self.checkpoint_ids  # none listed: all
+
+
+_DEVICE_TOKEN_COLUMNS = (ScannerToken.id, ScannerToken.user_id, ScannerToken.checkpoint_ids, ScannerToken.valid_from,
+                         ScannerToken.expires_at)
+
+
 def _usable_tokens(*entities):
     """Tokens that are not revoked, of a user still active and still working the token's event."""
     return (
@@ -45,8 +65,8 @@ def _usable_tokens(*entities):
 
 
 # Built once: every scan runs one of them.
-_USABLE_TOKEN = _usable_tokens(ScannerToken).where(ScannerToken.event_id == bindparam("event_id"))
-_USABLE_TOKEN_AND_EVENT = (_usable_tokens(ScannerToken, Event).join(Event, Event.id == ScannerToken.event_id)
+_USABLE_TOKEN = _usable_tokens(*_DEVICE_TOKEN_COLUMNS).where(ScannerToken.event_id == bindparam("event_id"))
+_USABLE_TOKEN_AND_EVENT = (_usable_tokens(Event, *_DEVICE_TOKEN_COLUMNS).join(Event, Event.id == ScannerToken.event_id)
                            .where(Event.slug == bindparam("slug")))
 
 
@@ -60,25 +80,27 @@ def _in_its_time(row, at):
 
 
 def find_token(event, token, at=None):
-    """The usable token row for this event, or None: unknown, revoked, expired, outside its shift,
+    """The usable token for this event (a DeviceToken), or None: unknown, revoked, expired, outside its shift,
     of another event, or of a user who no longer works this event."""
     if not _well_formed(token):
         return None
     # Looking up by hash needs no constant-time comparison: equal hashes are the match itself.
     # One query answers everything: the token, and whether its user still works this event.
-    found = db.session.execute(_USABLE_TOKEN, {"token_hash": _hash(token), "event_id": event.id}).scalar_one_or_none()
+    found = db.session.execute(_USABLE_TOKEN, {"token_hash": _hash(token), "event_id": event.id}).first()
+    found = DeviceToken(*found) if found is not None else None
     return found if found is not None and _in_its_time(found, at) else None
 
 
 def find_event_and_token(slug, token, at=None):
-    """(event, token row) for an API call to /events/<slug>/..., in one query; (None, None) when the
+    """(event, DeviceToken) for an API call to /events/<slug>/..., in one query; (None, None) when the
     token is not usable there, as find_token() decides, or the event does not exist."""
     if not _well_formed(token):
         return None, None
     found = db.session.execute(_USABLE_TOKEN_AND_EVENT, {"token_hash": _hash(token), "slug": slug}).first()
-    if found is None or not _in_its_time(found[0], at):
+    if found is None:
         return None, None
-    return found[1], found[0]
+    device = DeviceToken(*found[1:])
+    return (found[0], device) if _in_its_time(device, at) else (None, None)
 
 
 def revoke(row):
