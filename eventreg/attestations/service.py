@@ -227,36 +227,48 @@ def status_card(status, tz, language):
             "valid_until": status.valid_until.isoformat() if status.valid_until else None}
 
 
-def door_check(registration, at, *, language="kk", user_id=None, token_id=None, facts=None):
-    """The sanitary part of a check-in, inside the scan's write transaction.
+def door_check(registration, at, *, language="kk", facts=None):
+    """The sanitary part of a check-in, decided before the scan's write transaction.
 
-    Returns (decision, card): decision "allow", "warn" or "block"; card goes into the answer
-    (None when the event checks nothing). An unused override of an organizer turns "block"
-    into "warn" and is used up by this entry. facts: as for status_for().
+    Returns (decision, card, override_id): decision "allow", "warn" or "block"; card goes into the
+    answer (None when the event checks nothing). An unused override of an organizer turns "block"
+    into "warn": override_id is then that override, which the entry uses up when it is written
+    (use_override). facts: as for status_for().
     """
     event = registration.event
     if not checks_documents(event):
-        return s.ALLOW, None
+        return s.ALLOW, None, None
     rules = policy_rules(event)
     status = status_for(registration, at, facts)
     decision = s.door_decision(status, rules.mode)
     card = status_card(status, event.tz, language)
+    override_id = None
     if decision == s.BLOCK:
-        override = _usable_override(registration.id, at)
-        if override is not None:
-            override.used_at = at
-            record("sanitary_override_used", event_id=event.id, user_id=user_id, token_id=token_id,
-                   registration_id=registration.id, override_id=override.id, state=status.state)
+        override_id = _usable_override(registration.id, at)
+        if override_id is not None:
             card["override"] = True
             decision = s.WARN
     if decision == s.WARN:
         card["warning"] = True
-    return decision, card
+    return decision, card, override_id
+
+
+def use_override(override_id, at, *, event_id, registration_id, state, user_id=None, token_id=None):
+    """Use up the override that door_check() let an entry in by, in that entry's write transaction.
+    False when another entry used it meanwhile (a compare-and-set: the entry is then decided again).
+    state: the sanitary state it let the person in with, for the audit trail."""
+    used = db.session.execute(
+        db.update(SanitaryOverride).where(SanitaryOverride.id == override_id, SanitaryOverride.used_at.is_(None))
+        .values(used_at=at).execution_options(synchronize_session=False)).rowcount == 1
+    if used:
+        record("sanitary_override_used", event_id=event_id, user_id=user_id, token_id=token_id,
+               registration_id=registration_id, override_id=override_id, state=state)
+    return used
 
 
 def _usable_override(registration_id, at):
     return db.session.execute(
-        db.select(SanitaryOverride)
+        db.select(SanitaryOverride.id)
         .where(SanitaryOverride.registration_id == registration_id, SanitaryOverride.used_at.is_(None),
                SanitaryOverride.expires_at > at)
         .order_by(SanitaryOverride.created_at.desc()).limit(1)

@@ -4,8 +4,8 @@ One function, check_in(), serves the scanner page (through the JSON API), scanne
 Exactly-once holds in the database: the scan_id is unique per event (a resent scan gets its first
 answer back), and a person's move is a compare-and-set on their presence row, written with the scan's
 row only if nobody moved them since the door read where they were; else the scan is decided again
-(see _Overtaken). On SQLite the write lock of BEGIN IMMEDIATE already makes one decision at a time;
-PostgreSQL takes no lock for a scan (a row lock cost a round trip and a heap write per scan).
+(see _Overtaken). A scan takes no lock to decide: on SQLite it holds the write lock (BEGIN IMMEDIATE)
+only to write, on PostgreSQL it takes no row lock (that cost a round trip and a heap write per scan).
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
-from ..attestations.service import checks_documents, door_check, facts_columns, facts_from_columns
+from ..attestations.service import checks_documents, door_check, facts_columns, facts_from_columns, use_override
 from ..attestations.status import BLOCK as SANITARY_BLOCK
 from ..audit import record
 from ..badges.service import BadgeRejected, lookup_condition, read_code
@@ -130,8 +130,6 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
     event_id = event.id
     scan = _ScanFacts(event_id, scan_id, checkpoint, direction, scanned_at, user_id, token_id, offline)
 
-    # The badge's signature is checked before the write transaction: on SQLite every scan of every
-    # worker waits for that transaction's lock, so it holds nothing that needs no database.
     try:
         wanted, rejected = read_code(event, code), None
     except BadgeRejected as rejection:
@@ -139,19 +137,25 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
 
     for _attempt in range(_ATTEMPTS):
         try:
-            # A resent scan is caught by the unique scan_id when its row is inserted (below): checking
-            # first would cost every scan a query for what happens only on retries.
-            with write_transaction():
-                try:
-                    if rejected is not None:
-                        raise rejected
-                    facts = _DoorFacts.read(event, wanted, checkpoint)
-                except BadgeRejected as refused:
-                    outcome = Outcome(404, {"result": "unknown_code", "reason": refused.reason})
-                    scan.insert(None, outcome, None)
-                    return outcome
+            # The badge, the person and the rules are read and decided before the write transaction:
+            # on SQLite every scan of every worker waits while one holds the write lock, so it holds
+            # it only to write. A scan that another overtook meanwhile finds out when it moves the
+            # person (_Overtaken), on both databases.
+            try:
+                if rejected is not None:
+                    raise rejected
+                facts = _DoorFacts.read(event, wanted, checkpoint)
+            except BadgeRejected as refused:
+                facts, outcome = None, Outcome(404, {"result": "unknown_code", "reason": refused.reason})
+            else:
                 outcome, previous_zone = _decide(facts, checkpoint, direction, scanned_at, language, options)
-                scan.insert(facts.registration.id, outcome, previous_zone, facts.moved)
+            # A resent scan is caught by the unique scan_id when its row is inserted: checking first
+            # would cost every scan a query for what happens only on retries.
+            with write_transaction():
+                if facts is None:
+                    scan.insert(None, outcome, None)
+                else:
+                    facts.write(scan, outcome, previous_zone)
         except _Overtaken:
             continue  # rolled back: decide again on where the other scan left the person
         except IntegrityError:
@@ -170,14 +174,14 @@ class _DoorFacts:
     """What the door needs to know about a person (the zone they are in is checked again when they move).
 
     Every check-in reads them, so they come in one statement: the registration, the zone the person
-    is in, the headcount of the checkpoint's zone (its ZoneCount),
-    (where re-entry is not allowed) whether they entered here before, and (where the sanitary policy
-    looks at documents) their evidence and declarations. SQLite holds the write lock from the start of
-    the transaction already; on PostgreSQL a scan that reads here what another is changing finds out
+    is in, the headcount of the checkpoint's zone (its ZoneCount), (where re-entry is not allowed)
+    whether they entered here before, and (where the sanitary policy looks at documents) their evidence
+    and declarations. Read without a lock: a scan that reads here what another is changing finds out
     when it moves the person (_ScanFacts.insert).
     """
 
     registration: Registration
+    person_id: int  # the registration's, kept apart: SQLite's write transaction expires the ORM object
     has_presence: bool
     current_zone: int | None
     headcount: int
@@ -185,6 +189,8 @@ class _DoorFacts:
     # Their evidence and declarations, read in the same statement when the policy looks at them.
     sanitary_facts: tuple | None = None
     moved: "_Move | None" = None
+    # The organizer's override that lets this entry in despite the sanitary status (door_check).
+    override: dict | None = None
 
     @classmethod
     def read(cls, event, wanted, checkpoint):
@@ -194,8 +200,15 @@ class _DoorFacts:
         door_query = _door_query(wanted.by_reference, checkpoint.reentry_allowed, sanitary, db.engine.dialect.name)
         row = db.session.execute(door_query, params).first()
         registration = wanted.check(row[0] if row else None, event.id)
-        return cls(registration, row[1] is not None, row[2], row[3] or 0, bool(row[4]),
+        return cls(registration, registration.id, row[1] is not None, row[2], row[3] or 0, bool(row[4]),
                    facts_from_columns(row[5], row[6]) if sanitary else None)
+
+    def write(self, scan, outcome, previous_zone):
+        """In the write transaction: use up the override the entry needs, record the scan and move the person."""
+        if self.override is not None and not use_override(**self.override, user_id=scan.user_id,
+                                                           token_id=scan.token_id):
+            raise _Overtaken  # another entry used it: decide again
+        scan.insert(self.person_id, outcome, previous_zone, self.moved)
 
     def move(self, zone_id, at):
         """Put the person in a zone (None: outside), written with the scan's row (_ScanFacts.insert)."""
@@ -343,13 +356,17 @@ def _decide(facts, checkpoint, direction, scanned_at, language, options):
 
     # Sanitary status at the moment of entry (eventreg/attestations): checked last, so that an
     # organizer's one-time override is used up only by an entry that really happens.
-    decision, sanitary = door_check(registration, scanned_at, language=language, facts=facts.sanitary_facts)
+    decision, sanitary, override_id = door_check(registration, scanned_at, language=language,
+                                                 facts=facts.sanitary_facts)
     if decision == SANITARY_BLOCK:
         return Outcome(403, {"result": "attestation_required", "participant": card, "sanitary": sanitary}), None
+    if override_id is not None:
+        facts.override = {"override_id": override_id, "at": scanned_at, "event_id": registration.event_id,
+                          "registration_id": facts.person_id, "state": sanitary["state"]}
 
     facts.move(checkpoint.id, scanned_at)
-    # The headcount read with the person's row, with them in it now: exact on SQLite (one writer at
-    # a time); on PostgreSQL as of this transaction's snapshot, like any count read in it.
+    # The headcount read with the person's row, with them in it now: as of that read, like any
+    # count (scans of other people in between are not in it).
     body = {"result": "ok", "direction": IN, "participant": card, "checked_in_at": scanned_at.isoformat(),
             "zone": zone_card(checkpoint, language, facts.headcount + 1)}
     if sanitary is not None:
