@@ -347,3 +347,12 @@ def test_zone_counters_follow_every_change_of_presence(scan, participant, client
     db.session.delete(db.session.get(Checkpoint, games.id))  # people inside are then inside nowhere
     db.session.commit()
     assert counters_match_presence() == {}
+
+
+def test_an_old_code_scanned_before_its_badge_was_reissued_is_refused_after(scan, participant):
+    """Genuine codes are remembered once checked (badges.credential): the generation still decides."""
+    registration, old_code = participant()
+    assert scan(old_code).status_code == 201
+    reissue(registration)
+    response = scan(old_code, checkpoint="trainings")
+    assert response.status_code == 404 and response.json["reason"] == "reissued"

@@ -71,7 +71,15 @@ def decode(secret_key, code, event_id):
     The signature proves the server issued it; whether the generation is still the current
     one (not reissued) is for the caller, who has the registration.
     """
-    code = (code or "").strip()
+    return _genuine((code or "").strip(), secret_key, event_id)
+
+
+# A badge is scanned at the entrance, at each activity and on the way out, and checking its signature
+# is a fifth of a check-in's work: each process checks a code once and remembers it. Only genuine codes
+# are remembered (lru_cache keeps no exceptions), so forged ones cannot fill it; 20,000 codes of ~70
+# characters are a few MB. A reissued badge's old code stays genuine: the caller refuses its generation.
+@lru_cache(maxsize=20_000)
+def _genuine(code, secret_key, event_id):
     if len(code) != _ENCODED_LENGTH or not code.upper().startswith(PREFIX):
         raise InvalidCode("malformed")
     text = code[len(PREFIX):].upper()
