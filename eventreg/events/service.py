@@ -44,7 +44,6 @@ class Zone:
     """A checkpoint as plain values, with the categories it admits (empty: all)."""
 
     id: int
-    event_id: int
     code: str
     names: dict
     capacity: int | None
@@ -123,7 +122,7 @@ def _checkpoints(event_id):
     rows = db.session.execute(
         db.select(Checkpoint).where(Checkpoint.event_id == event_id)
         .order_by(Checkpoint.position, Checkpoint.id)).scalars()
-    return [Zone(c.id, c.event_id, c.code, _names(c), c.capacity, c.reentry_allowed,
+    return [Zone(c.id, c.code, _names(c), c.capacity, c.reentry_allowed,
                  frozenset(category.id for category in c.allowed_categories)) for c in rows]
 
 
