@@ -131,15 +131,18 @@ def csrf_session(port, path):
     return cookie.split(";")[0], token
 
 
-def _client_process(job, port, first_index, jobs, duration, results):
-    """One load-generating process: `jobs` threads, each sending requests back to back."""
+def _client_process(job, port, first_index, jobs, duration, results, start):
+    """One load-generating process: `jobs` threads, each sending requests back to back once every
+    client of every process is ready (start: a Barrier), so that no request is timed while another
+    client process is still being forked: on a machine of two cores that shows as the server's latency."""
     import threading
 
     latencies, statuses, records, lock = [], {}, [], threading.Lock()
-    stop_at = None if duration is None else time.perf_counter() + duration
 
     def worker(index):
         state = job.setup(port, first_index + index)
+        start.wait()
+        stop_at = None if duration is None else time.perf_counter() + duration
         local_latencies, local_statuses = [], {}
         while stop_at is None or time.perf_counter() < stop_at:
             started = time.perf_counter()
@@ -171,12 +174,14 @@ def load(job, port, clients, duration, processes=2):
     """
     results = multiprocessing.Queue()
     per_process = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    start = multiprocessing.Barrier(clients + 1)
     workers = [multiprocessing.Process(target=_client_process,
-                                       args=(job, port, sum(per_process[:i]), n, duration, results))
+                                       args=(job, port, sum(per_process[:i]), n, duration, results, start))
                for i, n in enumerate(per_process) if n]
-    started = time.perf_counter()
     for worker in workers:
         worker.start()
+    start.wait()
+    started = time.perf_counter()
     latencies, statuses, records = [], {}, []
     for _ in workers:
         part_latencies, part_statuses, part_records = results.get()
