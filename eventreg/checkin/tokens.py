@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm import load_only
 
 from ..auth.models import EventRole, User
 from ..events.models import Event
@@ -64,10 +65,15 @@ def _usable_tokens(*entities):
     )
 
 
+# What an API call needs of its event: its id (and the badge key made from it), the settings token its
+# cached lists and policy are keyed by, its timezone and slug. The other columns load if touched (one
+# query): every scan runs this statement, and on PostgreSQL each column selected costs the worker.
+_EVENT_FOR_DEVICES = load_only(Event.id, Event.slug, Event.timezone, Event.settings_token)
+
 # Built once: every scan runs one of them.
 _USABLE_TOKEN = _usable_tokens(*_DEVICE_TOKEN_COLUMNS).where(ScannerToken.event_id == bindparam("event_id"))
 _USABLE_TOKEN_AND_EVENT = (_usable_tokens(Event, *_DEVICE_TOKEN_COLUMNS).join(Event, Event.id == ScannerToken.event_id)
-                           .where(Event.slug == bindparam("slug")))
+                           .where(Event.slug == bindparam("slug")).options(_EVENT_FOR_DEVICES))
 
 
 def _well_formed(token):
