@@ -1,6 +1,9 @@
 """The check-in API: every answer a scanner can get, and exactly-once counting."""
 from datetime import timedelta
 
+import pytest
+
+from eventreg.auth.models import EventRole
 from eventreg.badges.service import reissue
 from eventreg.checkin.models import Presence, Scan
 from eventreg.checkin.tokens import create_token, revoke
@@ -217,6 +220,48 @@ def test_token_limited_to_a_checkpoint_cannot_scan_elsewhere(scan, participant, 
     response = scan(code, checkpoint="concert", bearer=door_token)
     assert response.status_code == 403 and response.json["result"] == "token_not_for_checkpoint"
     assert scan(code, checkpoint="entrance", bearer=door_token).status_code == 201
+
+
+def _deactivate(staff, event):
+    staff.is_active = False
+
+
+def _take_the_role_away(staff, event):
+    db.session.execute(db.delete(EventRole).filter_by(user_id=staff.id, event_id=event.id))
+
+
+@pytest.mark.parametrize("stop", [lambda row, staff, event: revoke(row), lambda row, staff, event: _deactivate(staff, event),
+                                  lambda row, staff, event: _take_the_role_away(staff, event)],
+                         ids=["token revoked", "user deactivated", "role taken away"])
+def test_a_device_that_scanned_before_is_refused_as_soon_as_it_may_no_longer_scan(scan, participant, staff, event,
+                                                                                 client, stop):
+    # A worker remembers a device it found usable (no token lookup of its own on the next scans) and
+    # rechecks it with each scan's door read, or before any other answer: no scan is written for it.
+    _, first = participant()
+    _, second = participant()
+    row, text = create_token(staff, event)
+    assert scan(first, bearer=text).status_code == 201
+    stop(row, staff, event)
+    db.session.commit()
+    url, headers = f"/api/v1/events/{event.slug}/checkins", {"Authorization": f"Bearer {text}"}
+    refused = [scan(second, bearer=text), scan(first, checkpoint="concert", bearer=text),
+               scan("EVR1.forged", bearer=text), scan(second, checkpoint="nowhere", bearer=text),
+               scan(second, scan_id="short", bearer=text), client.post(url, data="not json", headers=headers)]
+    assert [response.status_code for response in refused] == [401] * len(refused)
+    assert db.session.execute(db.select(db.func.count()).select_from(Scan)).scalar() == 1
+
+
+def test_a_device_that_scanned_before_follows_a_change_of_the_checkpoints_rules(scan, participant, event):
+    from eventreg.checkin.service import get_checkpoint
+
+    _, first = participant()
+    _, second = participant()
+    assert scan(first, checkpoint="concert").status_code == 201
+    concert = get_checkpoint(event, "concert")
+    concert.allowed_categories = [db.session.execute(db.select(Category).filter_by(code="guest")).scalar_one()]
+    db.session.commit()
+    response = scan(second, checkpoint="concert")
+    assert response.status_code == 403 and response.json["result"] == "not_allowed_here"
 
 
 def test_bad_requests_get_clear_answers_and_change_nothing(client, event, token, scan, participant):

@@ -10,7 +10,7 @@ from ..db import utcnow
 from ..extensions import csrf, db, limiter
 from ..i18n import current_language
 from . import bp
-from .auth import api_error, token_required
+from .auth import api_error, token_rechecked_by_the_scan, token_required
 from .openapi import openapi_document
 
 # Bearer tokens, not cookies, authenticate here: a cross-site form cannot forge them.
@@ -87,8 +87,8 @@ def openapi():
 
 
 @bp.post("/events/<slug>/checkins")
-@token_required
-def create_checkin(event, token):
+@token_rechecked_by_the_scan
+def create_checkin(event, token, known):
     body = _json_body()
     if body is None:
         return api_error(400, "invalid_json")
@@ -107,7 +107,7 @@ def create_checkin(event, token):
         outcome = service.check_in(
             event, body["code"], checkpoint, body["scan_id"], user_id=token.user_id, token_id=token.id,
             scanned_at=service.parse_scanned_at(body.get("scanned_at")),
-            direction=body.get("direction", "in"), language=_language(),
+            direction=body.get("direction", "in"), language=_language(), known=known,
         )
     except service.ScanRefused as refused:
         return api_error(refused.status, refused.result)

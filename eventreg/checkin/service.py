@@ -28,6 +28,7 @@ from ..extensions import db
 from ..registration.models import CANCELLED, WAITLISTED, Registration
 from ..registration.validators import mask_iin
 from .models import IN, OUT, Checkpoint, Presence, Scan, ZoneCount
+from .tokens import KnownDevice
 
 UNDO_WINDOW = timedelta(minutes=2)
 # Decisions in a row that another scan of the same person may overtake (see _Overtaken).
@@ -110,10 +111,11 @@ def zone_card(checkpoint, language="kk", headcount=None):
 
 
 def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanned_at=None,
-             direction=IN, language="kk", offline=False):
+             direction=IN, language="kk", offline=False, known=None):
     """Decide one scan at a checkpoint (a Zone) and record it.
 
-    Returns an Outcome; the same scan_id always gets the same one.
+    Returns an Outcome; the same scan_id always gets the same one. known: the device's tokens.KnownDevice,
+    rechecked here before anything is written (raises DeviceUnconfirmed if it no longer may scan).
     """
     scan_id = (scan_id or "").strip()
     if not 8 <= len(scan_id) <= 64:
@@ -144,8 +146,10 @@ def check_in(event, code, checkpoint, scan_id, *, user_id, token_id=None, scanne
             try:
                 if rejected is not None:
                     raise rejected
-                facts = _DoorFacts.read(event, wanted, checkpoint)
+                facts = _DoorFacts.read(event, wanted, checkpoint, known)
             except BadgeRejected as refused:
+                if known is not None:
+                    known.confirm()  # the door read found no row to recheck the device with
                 facts, outcome = None, Outcome(404, {"result": "unknown_code", "reason": refused.reason})
             else:
                 outcome, previous_zone = _decide(facts, checkpoint, direction, scanned_at, language, options)
@@ -193,12 +197,18 @@ class _DoorFacts:
     override: dict | None = None
 
     @classmethod
-    def read(cls, event, wanted, checkpoint):
-        """wanted: the CodeLookup of the scanned code (badges.service.read_code)."""
+    def read(cls, event, wanted, checkpoint, known=None):
+        """wanted: the CodeLookup of the scanned code (badges.service.read_code); known: the device's
+        tokens.KnownDevice, rechecked with the same statement (its columns come last)."""
         params = wanted.params(event.id) | {"zone_id": checkpoint.id}
         sanitary = checks_documents(event)
-        door_query = _door_query(wanted.by_reference, checkpoint.reentry_allowed, sanitary, db.engine.dialect.name)
+        door_query = _door_query(wanted.by_reference, checkpoint.reentry_allowed, sanitary, db.engine.dialect.name,
+                                 known is not None)
+        if known is not None:
+            params |= known.parameters()
         row = db.session.execute(door_query, params).first()
+        if known is not None and row is not None:
+            known.check(*row[-2:])
         registration = wanted.check(row[0] if row else None, event.id)
         return cls(registration, registration.id, row[1] is not None, row[2], row[3] or 0, bool(row[4]),
                    facts_from_columns(row[5], row[6]) if sanitary else None)
@@ -231,13 +241,15 @@ _DOOR_COLUMNS = load_only(Registration.id, Registration.event_id, Registration.r
 
 
 @cache
-def _door_query(by_reference, reentry_allowed, sanitary, dialect_name):
+def _door_query(by_reference, reentry_allowed, sanitary, dialect_name, recheck_device):
     """Built once per kind: a check-in runs it every time, and building a statement costs as much as running it."""
     headcount = _HEADCOUNT.scalar_subquery()
     entered = (db.literal(False) if reentry_allowed else
                db.select(Scan.id).where(*_entry_conditions(Registration.id, bindparam("zone_id"))).exists())
     documents = facts_columns(Registration.id, dialect_name) if sanitary else ()
-    return (db.select(Registration, Presence.registration_id, Presence.checkpoint_id, headcount, entered, *documents)
+    device = KnownDevice.columns_read() if recheck_device else ()
+    return (db.select(Registration, Presence.registration_id, Presence.checkpoint_id, headcount, entered, *documents,
+                      *device)
             .outerjoin(Presence, Presence.registration_id == Registration.id)
             .where(lookup_condition(by_reference)).options(_DOOR_COLUMNS))
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import load_only, make_transient_to_detached
 
 from ..auth.models import EventRole, User
 from ..events.models import Event
@@ -54,14 +54,13 @@ _DEVICE_TOKEN_COLUMNS = (ScannerToken.id, ScannerToken.user_id, ScannerToken.che
                          ScannerToken.expires_at)
 
 
-def _usable_tokens(*entities):
+def _usable_tokens(*entities, which=ScannerToken.token_hash == bindparam("token_hash")):
     """Tokens that are not revoked, of a user still active and still working the token's event."""
     return (
         db.select(*entities)
         .join(User, User.id == ScannerToken.user_id)
         .join(EventRole, (EventRole.user_id == User.id) & (EventRole.event_id == ScannerToken.event_id))
-        .where(ScannerToken.token_hash == bindparam("token_hash"), ScannerToken.revoked_at.is_(None),
-               User.is_active.is_(True))
+        .where(which, ScannerToken.revoked_at.is_(None), User.is_active.is_(True))
     )
 
 
@@ -107,6 +106,78 @@ def find_event_and_token(slug, token, at=None):
         return None, None
     device = DeviceToken(*found[1:])
     return (found[0], device) if _in_its_time(device, at) else (None, None)
+
+
+class DeviceUnconfirmed(Exception):
+    """A remembered device (KnownDevice) whose token is no longer usable, or whose event's settings changed
+    since the worker remembered it: the request is answered again as if it had never been remembered."""
+
+
+# The columns a scan's door read adds to recheck a remembered device (KnownDevice.columns_read): whether its
+# token is still usable, as find_event_and_token() decides, and the event's settings token now.
+_STILL_USABLE = _usable_tokens(ScannerToken.id, which=ScannerToken.id == bindparam("device_token_id")).exists()
+_SETTINGS_NOW = db.select(Event.settings_token).where(Event.id == bindparam("device_event_id")).scalar_subquery()
+
+# (slug, token hash) -> (event, DeviceToken) for the tokens this worker found usable; bounded.
+_known = {}
+_KNOWN_MAX = 1000
+
+
+class KnownDevice:
+    """A device this worker found usable before, for one request: its token is not looked up again, but
+    rechecked in the scan's own door read (columns_read()), so a scan costs one statement less; a request
+    answered without that read calls confirm() first. Either way a token revoked, expired, or of a user
+    who no longer works the event is refused exactly as before, and no scan is written for it.
+    Its token row never changes but for revoked_at; the event's lists, policy and timezone are rechecked
+    through its settings token."""
+
+    def __init__(self, slug, token_hash, event, device):
+        self.slug, self.token_hash, self.event, self.token = slug, token_hash, event, device
+        self.confirmed = False
+
+    @classmethod
+    def recall(cls, slug, token, at=None):
+        """The remembered device for this token at this event (its event put in the session), or None."""
+        if not _well_formed(token):
+            return None
+        token_hash = _hash(token)
+        known = _known.get((slug, token_hash))
+        if known is None or not _in_its_time(known[1], at):
+            return None
+        return cls(slug, token_hash, db.session.merge(known[0], load=False), known[1])
+
+    @staticmethod
+    def remember(slug, token, event, device):
+        """After find_event_and_token() found them usable: a copy of the event's columns the scan needs,
+        kept apart from the session (which expires its objects on commit)."""
+        if len(_known) >= _KNOWN_MAX:
+            _known.clear()
+        copy = Event(id=event.id, slug=event.slug, timezone=event.timezone, settings_token=event.settings_token)
+        make_transient_to_detached(copy)
+        _known[(slug, _hash(token))] = (copy, device)
+
+    def forget(self):
+        _known.pop((self.slug, self.token_hash), None)
+
+    @staticmethod
+    def columns_read():
+        """What a statement selects to recheck a device (with parameters()): read with the person, in the
+        same snapshot; check() takes the values."""
+        return _STILL_USABLE, _SETTINGS_NOW
+
+    def parameters(self):
+        return {"device_token_id": self.token.id, "device_event_id": self.event.id}
+
+    def check(self, still_usable, settings_token):
+        """The values of columns_read() as read: raises DeviceUnconfirmed unless nothing changed."""
+        if not still_usable or settings_token != self.event.settings_token:
+            raise DeviceUnconfirmed
+        self.confirmed = True
+
+    def confirm(self):
+        """For a request answered without the door read: the token looked up as find_event_and_token() does."""
+        if not self.confirmed:
+            self.check(*db.session.execute(db.select(*self.columns_read()), self.parameters()).one())
 
 
 def revoke(row):
