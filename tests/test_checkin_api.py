@@ -6,7 +6,7 @@ import pytest
 from eventreg.auth.models import EventRole
 from eventreg.badges.service import reissue
 from eventreg.checkin.models import Presence, Scan
-from eventreg.checkin.tokens import create_token, revoke
+from eventreg.checkin.tokens import KnownDevice, create_token, revoke
 from eventreg.db import utcnow
 from eventreg.events.models import Category, Event
 from eventreg.extensions import db
@@ -222,36 +222,105 @@ def test_token_limited_to_a_checkpoint_cannot_scan_elsewhere(scan, participant, 
     assert scan(code, checkpoint="entrance", bearer=door_token).status_code == 201
 
 
-def _deactivate(staff, event):
+@pytest.fixture
+def remembered(monkeypatch):
+    """Whether each request since the last clear() was answered for a device the worker remembered
+    (tokens.KnownDevice.recall found it), so a test knows it tried that path and not the full lookup."""
+    answers = []
+    recall = KnownDevice.recall.__func__
+
+    def recording(cls, slug, token, at=None):
+        found = recall(cls, slug, token, at)
+        answers.append(found is not None)
+        return found
+
+    monkeypatch.setattr(KnownDevice, "recall", classmethod(recording))
+    return answers
+
+
+def _deactivate(row, staff, event):
     staff.is_active = False
 
 
-def _take_the_role_away(staff, event):
+def _take_the_role_away(row, staff, event):
     db.session.execute(db.delete(EventRole).filter_by(user_id=staff.id, event_id=event.id))
 
 
-@pytest.mark.parametrize("stop", [lambda row, staff, event: revoke(row), lambda row, staff, event: _deactivate(staff, event),
-                                  lambda row, staff, event: _take_the_role_away(staff, event)],
-                         ids=["token revoked", "user deactivated", "role taken away"])
-def test_a_device_that_scanned_before_is_refused_as_soon_as_it_may_no_longer_scan(scan, participant, staff, event,
-                                                                                 client, stop):
-    # A worker remembers a device it found usable (no token lookup of its own on the next scans) and
-    # rechecks it with each scan's door read, or before any other answer: no scan is written for it.
+def _scan_count():
+    return db.session.execute(db.select(db.func.count()).select_from(Scan)).scalar()
+
+
+# Every kind of answer a scan can get, each sent by a device the worker remembers: a refusal answered
+# before the door read (checks the token first), an unknown code (no row to recheck it with), the door's
+# answers (rechecked in its read), a resent scan_id.
+_REQUESTS = {
+    "ok": lambda scan, post, first, second, first_scan: scan(second),
+    "already inside": lambda scan, post, first, second, first_scan: scan(first),
+    "way out": lambda scan, post, first, second, first_scan: scan(first, direction="out"),
+    "resent scan_id": lambda scan, post, first, second, first_scan: scan(first, scan_id=first_scan),
+    "forged code": lambda scan, post, first, second, first_scan: scan("EVR1.forged"),
+    "unknown reference": lambda scan, post, first, second, first_scan: scan("ZZZZ-ZZZZ"),
+    "unknown checkpoint": lambda scan, post, first, second, first_scan: scan(second, checkpoint="nowhere"),
+    "checkpoint not the token's": lambda scan, post, first, second, first_scan: scan(second, checkpoint="games"),
+    "short scan_id": lambda scan, post, first, second, first_scan: scan(second, scan_id="short"),
+    "not JSON": lambda scan, post, first, second, first_scan: post("not json"),
+}
+
+
+@pytest.mark.parametrize("request_kind", list(_REQUESTS))
+def test_a_remembered_device_whose_token_was_revoked_gets_401_for_every_request_and_writes_nothing(
+        scan, participant, staff, event, client, remembered, request_kind):
+    # A worker remembers a device it found usable (no token lookup of its own on its next scans) and
+    # rechecks it with each scan's door read, or before any other answer.
+    from eventreg.checkin.service import get_checkpoint
+
+    _, first = participant()
+    _, second = participant()
+    row, text = create_token(staff, event, checkpoints=[get_checkpoint(event, "entrance")])
+    first_scan = new_scan_id()
+    assert scan(first, scan_id=first_scan, bearer=text).status_code == 201
+    revoke(row)
+    before = _scan_count()
+    remembered.clear()
+
+    def post(data):
+        return client.post(f"/api/v1/events/{event.slug}/checkins", data=data,
+                           headers={"Authorization": f"Bearer {text}"})
+
+    response = _REQUESTS[request_kind](lambda *a, **k: scan(*a, bearer=text, **k), post, first, second, first_scan)
+    assert remembered[0], "answered through the full lookup: the remembered path was not tried"
+    assert response.status_code == 401 and response.json == {"result": "unauthorized"}
+    assert _scan_count() == before
+
+
+@pytest.mark.parametrize("stop", [_deactivate, _take_the_role_away], ids=["user deactivated", "role taken away"])
+def test_a_remembered_device_is_refused_as_soon_as_its_user_may_no_longer_scan(scan, participant, staff, event,
+                                                                                remembered, stop):
     _, first = participant()
     _, second = participant()
     row, text = create_token(staff, event)
     assert scan(first, bearer=text).status_code == 201
     stop(row, staff, event)
     db.session.commit()
-    url, headers = f"/api/v1/events/{event.slug}/checkins", {"Authorization": f"Bearer {text}"}
-    refused = [scan(second, bearer=text), scan(first, checkpoint="concert", bearer=text),
-               scan("EVR1.forged", bearer=text), scan(second, checkpoint="nowhere", bearer=text),
-               scan(second, scan_id="short", bearer=text), client.post(url, data="not json", headers=headers)]
-    assert [response.status_code for response in refused] == [401] * len(refused)
-    assert db.session.execute(db.select(db.func.count()).select_from(Scan)).scalar() == 1
+    remembered.clear()
+    assert scan(second, bearer=text).status_code == 401 and remembered == [True]
+    assert _scan_count() == 1
 
 
-def test_a_device_that_scanned_before_follows_a_change_of_the_checkpoints_rules(scan, participant, event):
+def test_a_remembered_device_expires_with_its_token(scan, participant, staff, event, remembered, monkeypatch):
+    from eventreg.checkin import tokens
+
+    _, first = participant()
+    _, second = participant()
+    _, text = create_token(staff, event, hours=1)
+    assert scan(first, bearer=text).status_code == 201
+    later = utcnow() + timedelta(hours=2)
+    monkeypatch.setattr(tokens, "utcnow", lambda: later)
+    assert scan(second, bearer=text).status_code == 401
+    assert _scan_count() == 1
+
+
+def test_a_remembered_device_follows_a_change_of_the_checkpoints_rules(scan, participant, event, remembered):
     from eventreg.checkin.service import get_checkpoint
 
     _, first = participant()
@@ -260,8 +329,29 @@ def test_a_device_that_scanned_before_follows_a_change_of_the_checkpoints_rules(
     concert = get_checkpoint(event, "concert")
     concert.allowed_categories = [db.session.execute(db.select(Category).filter_by(code="guest")).scalar_one()]
     db.session.commit()
+    remembered.clear()
     response = scan(second, checkpoint="concert")
+    assert remembered == [True]
     assert response.status_code == 403 and response.json["result"] == "not_allowed_here"
+
+
+def test_a_remembered_device_follows_the_removal_of_one_of_its_checkpoints(scan, participant, staff, event,
+                                                                           remembered):
+    from eventreg.auth.service import create_or_update_user
+    from eventreg.checkin.service import get_checkpoint
+    from eventreg.organizer import settings
+
+    _, first = participant()
+    _, second = participant()
+    games = get_checkpoint(event, "games")
+    _, text = create_token(staff, event, checkpoints=[get_checkpoint(event, "entrance"), games])
+    assert scan(first, bearer=text).status_code == 201
+    organizer, _ = create_or_update_user("organizer@example.kz", "organizer password 1", "organizer", event)
+    settings.remove_item(event, settings.CHECKPOINT, games, organizer)
+    remembered.clear()
+    response = scan(second, checkpoint="games", bearer=text)
+    assert remembered[0] and response.status_code == 404 and response.json["result"] == "unknown_checkpoint"
+    assert scan(second, bearer=text).status_code == 201
 
 
 def test_bad_requests_get_clear_answers_and_change_nothing(client, event, token, scan, participant):

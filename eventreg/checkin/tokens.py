@@ -115,7 +115,8 @@ class DeviceUnconfirmed(Exception):
 
 # The columns a scan's door read adds to recheck a remembered device (KnownDevice.columns_read): whether its
 # token is still usable, as find_event_and_token() decides, and the event's settings token now.
-_STILL_USABLE = _usable_tokens(ScannerToken.id, which=ScannerToken.id == bindparam("device_token_id")).exists()
+_STILL_USABLE = _usable_tokens(ScannerToken.id, which=(ScannerToken.id == bindparam("device_token_id"))
+                               & (ScannerToken.token_hash == bindparam("token_hash"))).exists()
 _SETTINGS_NOW = db.select(Event.settings_token).where(Event.id == bindparam("device_event_id")).scalar_subquery()
 
 # (slug, token hash) -> (event, DeviceToken) for the tokens this worker found usable; bounded.
@@ -128,8 +129,10 @@ class KnownDevice:
     rechecked in the scan's own door read (columns_read()), so a scan costs one statement less; a request
     answered without that read calls confirm() first. Either way a token revoked, expired, or of a user
     who no longer works the event is refused exactly as before, and no scan is written for it.
-    Its token row never changes but for revoked_at; the event's lists, policy and timezone are rechecked
-    through its settings token."""
+    What is remembered of the token (its window, its checkpoints) is rechecked through the event's settings
+    token: nothing changes the window after create_token(), and its list of checkpoints changes only when
+    one of them is removed (organizer.settings._forget_checkpoint), which renews the settings token as any
+    change of the event's lists, policy or timezone does."""
 
     def __init__(self, slug, token_hash, event, device):
         self.slug, self.token_hash, self.event, self.token = slug, token_hash, event, device
@@ -166,7 +169,7 @@ class KnownDevice:
         return _STILL_USABLE, _SETTINGS_NOW
 
     def parameters(self):
-        return {"device_token_id": self.token.id, "device_event_id": self.event.id}
+        return {"device_token_id": self.token.id, "token_hash": self.token_hash, "device_event_id": self.event.id}
 
     def check(self, still_usable, settings_token):
         """The values of columns_read() as read: raises DeviceUnconfirmed unless nothing changed."""
