@@ -67,7 +67,8 @@ def _usable_tokens(*entities, which=ScannerToken.token_hash == bindparam("token_
 # What an API call needs of its event: its id (and the badge key made from it), the settings token its
 # cached lists and policy are keyed by, its timezone and slug. The other columns load if touched (one
 # query): every scan runs this statement, and on PostgreSQL each column selected costs the worker.
-_EVENT_FOR_DEVICES = load_only(Event.id, Event.slug, Event.timezone, Event.settings_token)
+_EVENT_COLUMNS_FOR_DEVICES = (Event.id, Event.slug, Event.timezone, Event.settings_token)
+_EVENT_FOR_DEVICES = load_only(*_EVENT_COLUMNS_FOR_DEVICES)
 
 # Built once: every scan runs one of them.
 _USABLE_TOKEN = _usable_tokens(*_DEVICE_TOKEN_COLUMNS).where(ScannerToken.event_id == bindparam("event_id"))
@@ -155,7 +156,7 @@ class KnownDevice:
         kept apart from the session (which expires its objects on commit)."""
         if len(_known) >= _KNOWN_MAX:
             _known.clear()
-        copy = Event(id=event.id, slug=event.slug, timezone=event.timezone, settings_token=event.settings_token)
+        copy = Event(**{column.key: getattr(event, column.key) for column in _EVENT_COLUMNS_FOR_DEVICES})
         make_transient_to_detached(copy)
         _known[(slug, _hash(token))] = (copy, device)
 
