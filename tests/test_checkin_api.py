@@ -442,19 +442,25 @@ def test_zone_counters_follow_every_change_of_presence(scan, participant, client
     """The headcounts the door shows are counters kept by the database (ZoneCount): after each way people
     move (scan in, move, out, undo, the end of day, a person or a checkpoint deleted) they equal the
     presence rows counted."""
-    from eventreg.checkin.models import Checkpoint, ZoneCount
+    from eventreg.checkin.models import ZONE_COUNT_SHARDS, Checkpoint, ZoneCount
     from eventreg.checkin.service import check_out_zone, get_checkpoint, zone_headcount
     from eventreg.registration.models import Registration
 
     def counters_match_presence():
+        """Each counter row (a zone's shard) equals the presence rows of its share of the people."""
         db.session.expire_all()
-        counted = dict(db.session.execute(
-            db.select(Presence.checkpoint_id, db.func.count()).where(Presence.checkpoint_id.is_not(None))
-            .group_by(Presence.checkpoint_id)).all())
-        kept = {zone: inside for zone, inside in db.session.execute(
-            db.select(ZoneCount.checkpoint_id, ZoneCount.inside)).all() if inside}
+        shard = Presence.registration_id % ZONE_COUNT_SHARDS
+        counted = {(zone, part): n for zone, part, n in db.session.execute(
+            db.select(Presence.checkpoint_id, shard, db.func.count()).where(Presence.checkpoint_id.is_not(None))
+            .group_by(Presence.checkpoint_id, shard)).all()}
+        kept = {(zone, part): inside for zone, part, inside in db.session.execute(
+            db.select(ZoneCount.checkpoint_id, ZoneCount.shard, ZoneCount.inside)).all() if inside}
         assert kept == counted
-        return counted
+        assert all(inside >= 0 for inside in db.session.execute(db.select(ZoneCount.inside)).scalars())
+        by_zone = {}
+        for (zone, _), n in counted.items():
+            by_zone[zone] = by_zone.get(zone, 0) + n
+        return by_zone
 
     people = [participant() for _ in range(4)]
     for _, code in people:

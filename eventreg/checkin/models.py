@@ -120,32 +120,44 @@ class ZoneCount(db.Model):
     (a scan, an undo, an offline swap, the end of day, an erasure, a checkpoint deleted) counts, and
     nothing has to remember to. Every scan shows its zone's headcount: counting the zone's presence
     rows instead cost each scan time that grew with the people inside (1 ms on PostgreSQL at 2,700).
+
+    A zone's count is kept in ZONE_COUNT_SHARDS rows, one per share of the people (registration id
+    modulo the shards), and the headcount is their sum: on PostgreSQL a counter's row stays locked by
+    the scan that changed it until that scan commits, and with one row per zone every scan into the
+    zone waited for the one before it to commit (5 % of the check-in rate at 8 clients on 2 cores;
+    docs/PERFORMANCE.md). A person always counts in the same share, so no row ever goes below zero.
     """
 
     checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoint.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
     inside: Mapped[int] = mapped_column(default=0)
 
 
-# Migration b13abbec73fa creates these (as the sort-key migration uses the app's collation rule): a change
+ZONE_COUNT_SHARDS = 16
+
+# Migration 5d1e3c7a9b20 creates these (as the sort-key migration uses the app's collation rule): a change
 # to them needs a migration of its own that replaces them.
 ZONE_COUNT_TRIGGERS = {
     "postgresql": [
-        """
+        f"""
         CREATE FUNCTION zone_count_follows_presence() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
             leaving integer := CASE WHEN TG_OP <> 'INSERT' THEN OLD.checkpoint_id END;
             entering integer := CASE WHEN TG_OP <> 'DELETE' THEN NEW.checkpoint_id END;
+            leaving_shard integer := CASE WHEN TG_OP <> 'INSERT' THEN OLD.registration_id % {ZONE_COUNT_SHARDS} END;
+            entering_shard integer := CASE WHEN TG_OP <> 'DELETE' THEN NEW.registration_id % {ZONE_COUNT_SHARDS} END;
         BEGIN
             IF leaving IS DISTINCT FROM entering THEN
-                -- Both counters in one statement, in the order of their ids: two people moving
+                -- Both counters in one statement, in the order of their keys: two people moving
                 -- between the same zones in opposite directions lock them in the same order. Leaving
                 -- makes no counter (that of a checkpoint being deleted may be gone already).
-                INSERT INTO zone_count (checkpoint_id, inside)
-                SELECT zone, change FROM (VALUES (leaving, -1), (entering, 1)) AS moves (zone, change)
+                INSERT INTO zone_count (checkpoint_id, shard, inside)
+                SELECT zone, part, change
+                FROM (VALUES (leaving, leaving_shard, -1), (entering, entering_shard, 1)) AS moves (zone, part, change)
                 WHERE zone IS NOT NULL
-                  AND (change = 1 OR EXISTS (SELECT FROM zone_count WHERE checkpoint_id = zone))
-                ORDER BY zone
-                ON CONFLICT (checkpoint_id) DO UPDATE SET inside = zone_count.inside + EXCLUDED.inside;
+                  AND (change = 1 OR EXISTS (SELECT FROM zone_count WHERE checkpoint_id = zone AND shard = part))
+                ORDER BY zone, part
+                ON CONFLICT (checkpoint_id, shard) DO UPDATE SET inside = zone_count.inside + EXCLUDED.inside;
             END IF;
             RETURN NULL;
         END $$
@@ -156,24 +168,28 @@ ZONE_COUNT_TRIGGERS = {
         """,
     ],
     "sqlite": [
-        # One writer at a time: no lock order to keep.
-        """
+        # One writer at a time: no lock order to keep (the shards are kept all the same: one schema).
+        f"""
         CREATE TRIGGER presence_enters AFTER INSERT ON presence WHEN NEW.checkpoint_id IS NOT NULL BEGIN
-            INSERT INTO zone_count (checkpoint_id, inside) VALUES (NEW.checkpoint_id, 1)
-            ON CONFLICT (checkpoint_id) DO UPDATE SET inside = inside + 1;
+            INSERT INTO zone_count (checkpoint_id, shard, inside)
+            VALUES (NEW.checkpoint_id, NEW.registration_id % {ZONE_COUNT_SHARDS}, 1)
+            ON CONFLICT (checkpoint_id, shard) DO UPDATE SET inside = inside + 1;
         END
         """,
-        """
+        f"""
         CREATE TRIGGER presence_moves AFTER UPDATE OF checkpoint_id ON presence
         WHEN OLD.checkpoint_id IS NOT NEW.checkpoint_id BEGIN
-            UPDATE zone_count SET inside = inside - 1 WHERE checkpoint_id = OLD.checkpoint_id;
-            INSERT INTO zone_count (checkpoint_id, inside) SELECT NEW.checkpoint_id, 1 WHERE NEW.checkpoint_id IS NOT NULL
-            ON CONFLICT (checkpoint_id) DO UPDATE SET inside = inside + 1;
+            UPDATE zone_count SET inside = inside - 1
+            WHERE checkpoint_id = OLD.checkpoint_id AND shard = OLD.registration_id % {ZONE_COUNT_SHARDS};
+            INSERT INTO zone_count (checkpoint_id, shard, inside)
+            SELECT NEW.checkpoint_id, NEW.registration_id % {ZONE_COUNT_SHARDS}, 1 WHERE NEW.checkpoint_id IS NOT NULL
+            ON CONFLICT (checkpoint_id, shard) DO UPDATE SET inside = inside + 1;
         END
         """,
-        """
+        f"""
         CREATE TRIGGER presence_leaves AFTER DELETE ON presence WHEN OLD.checkpoint_id IS NOT NULL BEGIN
-            UPDATE zone_count SET inside = inside - 1 WHERE checkpoint_id = OLD.checkpoint_id;
+            UPDATE zone_count SET inside = inside - 1
+            WHERE checkpoint_id = OLD.checkpoint_id AND shard = OLD.registration_id % {ZONE_COUNT_SHARDS};
         END
         """,
     ],
@@ -183,4 +199,5 @@ ZONE_COUNT_TRIGGERS = {
 # from the migration.
 for _dialect, _statements in ZONE_COUNT_TRIGGERS.items():
     for _statement in _statements:
-        event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+        # DDL() %-formats its text (for %(table)s): the modulo operator is written %%.
+        event.listen(db.metadata, "after_create", DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))

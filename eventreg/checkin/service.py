@@ -178,7 +178,7 @@ class _DoorFacts:
     """What the door needs to know about a person (the zone they are in is checked again when they move).
 
     Every check-in reads them, so they come in one statement: the registration, the zone the person
-    is in, the headcount of the checkpoint's zone (its ZoneCount), (where re-entry is not allowed)
+    is in, the headcount of the checkpoint's zone (its ZoneCount rows), (where re-entry is not allowed)
     whether they entered here before, and (where the sanitary policy looks at documents) their evidence
     and declarations. Read without a lock: a scan that reads here what another is changing finds out
     when it moves the person (_ScanFacts.insert).
@@ -228,8 +228,9 @@ class _DoorFacts:
                                                "move_seen": self.current_zone})
 
 
-# The zone's counter (no row yet: nobody has entered it).
-_HEADCOUNT = db.select(ZoneCount.inside).where(ZoneCount.checkpoint_id == bindparam("zone_id"))
+# The zone's counters summed (no row yet: nobody has entered it).
+_HEADCOUNT = (db.select(db.func.coalesce(db.func.sum(ZoneCount.inside), 0))
+              .where(ZoneCount.checkpoint_id == bindparam("zone_id")))
 
 
 # What the door reads of a person (participant_card, the badge check, the rules); the other columns raise

@@ -9,7 +9,59 @@ The counts of the people inside now are taken from presence here; from then on t
 from alembic import op
 import sqlalchemy as sa
 
-from eventreg.checkin.models import ZONE_COUNT_TRIGGERS
+
+# The triggers as they were made here (one counter row per zone); 5d1e3c7a9b20 replaces them.
+TRIGGERS = {
+    "postgresql": [
+        """
+        CREATE FUNCTION zone_count_follows_presence() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            leaving integer := CASE WHEN TG_OP <> 'INSERT' THEN OLD.checkpoint_id END;
+            entering integer := CASE WHEN TG_OP <> 'DELETE' THEN NEW.checkpoint_id END;
+        BEGIN
+            IF leaving IS DISTINCT FROM entering THEN
+                -- Both counters in one statement, in the order of their ids: two people moving
+                -- between the same zones in opposite directions lock them in the same order. Leaving
+                -- makes no counter (that of a checkpoint being deleted may be gone already).
+                INSERT INTO zone_count (checkpoint_id, inside)
+                SELECT zone, change FROM (VALUES (leaving, -1), (entering, 1)) AS moves (zone, change)
+                WHERE zone IS NOT NULL
+                  AND (change = 1 OR EXISTS (SELECT FROM zone_count WHERE checkpoint_id = zone))
+                ORDER BY zone
+                ON CONFLICT (checkpoint_id) DO UPDATE SET inside = zone_count.inside + EXCLUDED.inside;
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        """
+        CREATE TRIGGER presence_counts AFTER INSERT OR DELETE OR UPDATE OF checkpoint_id ON presence
+        FOR EACH ROW EXECUTE FUNCTION zone_count_follows_presence()
+        """,
+    ],
+    "sqlite": [
+        # One writer at a time: no lock order to keep.
+        """
+        CREATE TRIGGER presence_enters AFTER INSERT ON presence WHEN NEW.checkpoint_id IS NOT NULL BEGIN
+            INSERT INTO zone_count (checkpoint_id, inside) VALUES (NEW.checkpoint_id, 1)
+            ON CONFLICT (checkpoint_id) DO UPDATE SET inside = inside + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER presence_moves AFTER UPDATE OF checkpoint_id ON presence
+        WHEN OLD.checkpoint_id IS NOT NEW.checkpoint_id BEGIN
+            UPDATE zone_count SET inside = inside - 1 WHERE checkpoint_id = OLD.checkpoint_id;
+            INSERT INTO zone_count (checkpoint_id, inside) SELECT NEW.checkpoint_id, 1 WHERE NEW.checkpoint_id IS NOT NULL
+            ON CONFLICT (checkpoint_id) DO UPDATE SET inside = inside + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER presence_leaves AFTER DELETE ON presence WHEN OLD.checkpoint_id IS NOT NULL BEGIN
+            UPDATE zone_count SET inside = inside - 1 WHERE checkpoint_id = OLD.checkpoint_id;
+        END
+        """,
+    ],
+}
+
 
 # revision identifiers, used by Alembic.
 revision = 'b13abbec73fa'
@@ -27,7 +79,7 @@ def upgrade():
     )
     op.execute("INSERT INTO zone_count (checkpoint_id, inside) SELECT checkpoint_id, COUNT(*) FROM presence "
                "WHERE checkpoint_id IS NOT NULL GROUP BY checkpoint_id")
-    for statement in ZONE_COUNT_TRIGGERS[op.get_bind().dialect.name]:
+    for statement in TRIGGERS[op.get_bind().dialect.name]:
         op.execute(statement)
 
 
