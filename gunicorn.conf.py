@@ -24,6 +24,9 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # The reverse proxy's address: X-Forwarded-* from elsewhere are ignored (see PROXY_FIX).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control interface is unused here, and its socket has one default path per user:
+# two servers on one machine (a deployment and a benchmark, two test runs) would take each other's.
+control_socket_disable = True
 
 
 def post_fork(server, worker):
@@ -36,3 +39,11 @@ def post_fork(server, worker):
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+
+
+def worker_exit(server, worker):
+    from wsgi import app
+
+    from eventreg.core.worker import exit_now
+
+    exit_now(app)

@@ -191,6 +191,13 @@ def _background_sender():
     return _sender["executor"]
 
 
+def finish_background_sends():
+    """Wait for the emails this process has begun to send (before it exits)."""
+    if _sender["pid"] == os.getpid():
+        _sender["executor"].shutdown(wait=True)
+        _sender.update(pid=None, executor=None)
+
+
 def _deliver_in_background(app, message_id):
     with app.app_context():
         try:
