@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..attestations.service import checks_documents, door_check, facts_columns, facts_from_columns, use_override
 from ..attestations.status import BLOCK as SANITARY_BLOCK
@@ -210,6 +211,9 @@ class _DoorFacts:
         if known is not None and row is not None:
             known.check(*row[-2:])
         registration = wanted.check(row[0] if row else None, event.id)
+        # Its event is the one the scan is for, maybe the worker's remembered copy (not in the session):
+        # set as loaded, so that reading it costs no lookup.
+        set_committed_value(registration, "event", event)
         return cls(registration, registration.id, row[1] is not None, row[2], row[3] or 0, bool(row[4]),
                    facts_from_columns(row[5], row[6]) if sanitary else None)
 
