@@ -195,9 +195,12 @@ ZONE_COUNT_TRIGGERS = {
     ],
 }
 
-# For databases made from the models (tests), once every table is there; deployments get the triggers
-# from the migration.
-for _dialect, _statements in ZONE_COUNT_TRIGGERS.items():
-    for _statement in _statements:
-        # DDL() %-formats its text (for %(table)s): the modulo operator is written %%.
-        event.listen(db.metadata, "after_create", DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
+# For databases made from the models (tests), once every table is there, when this create_all() made the
+# presence table: create_all() on a database that has it (a migrated one) makes only what is missing.
+# Deployments get the triggers from the migration.
+@event.listens_for(db.metadata, "after_create")
+def _create_zone_count_triggers(metadata, connection, tables=(), **kw):
+    if Presence.__table__ in tables:
+        for statement in ZONE_COUNT_TRIGGERS[connection.dialect.name]:
+            # DDL() %-formats its text (for %(table)s): the modulo operator is written %%.
+            connection.execute(DDL(statement.replace("%", "%%")))
