@@ -29,6 +29,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
 
 
+# The hooks below work on the app of `wsgi.py`: serve it as `wsgi:app`.
 def post_fork(server, worker):
     """A worker opens its own database connections: none made in the master is shared across the fork
     (SQLAlchemy, "Using Connection Pools with Multiprocessing or os.fork()")."""
@@ -42,6 +43,8 @@ def post_fork(server, worker):
 
 
 def worker_exit(server, worker):
+    if os.getpid() != worker.pid:
+        return  # gunicorn also calls this in the master, for a worker that is gone already
     from wsgi import app
 
     from eventreg.core.worker import exit_now

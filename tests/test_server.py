@@ -75,7 +75,7 @@ def test_a_worker_ends_with_the_exit_code_it_was_given(tmp_path):
               "exit_now(app)  # no exit under way: returns\n"
               "print('still here', flush=True)\n"
               "try:\n"
-              "    sys.exit(int(sys.argv[1]))\n"
+              "    sys.exit(int(sys.argv[1]) if sys.argv[1].isdigit() else sys.argv[1])\n"
               "finally:\n"
               "    exit_now(app)\n"
               "    print('not reached', flush=True)\n")
@@ -84,3 +84,6 @@ def test_a_worker_ends_with_the_exit_code_it_was_given(tmp_path):
         ended = subprocess.run([sys.executable, "-c", script, str(code)], cwd=ROOT, env=env, capture_output=True,
                                text=True, timeout=60)
         assert (ended.returncode, ended.stdout) == (code, "still here\n"), ended.stderr
+    ended = subprocess.run([sys.executable, "-c", script, "cannot boot"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert (ended.returncode, ended.stdout, ended.stderr.strip()) == (1, "still here\n", "cannot boot")

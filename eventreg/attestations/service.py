@@ -192,12 +192,13 @@ def checks_documents(event):
     return rules is not None and rules.mode != s.OFF
 
 
-def status_for(registration, at=None, facts=None):
+def status_for(registration, at=None, facts=None, event=None):
     """The registration's sanitary status at a moment (default: now). Nothing is loaded when the mode is off.
 
-    facts: their (evidence, declarations) when the caller read them already (facts_from_columns)."""
+    facts: their (evidence, declarations) when the caller read them already (facts_from_columns);
+    event: the registration's event when the caller has it (not looked up through the registration)."""
     at = at or utcnow()
-    event = registration.event
+    event = event or registration.event
     rules = policy_rules(event)
     if not checks_documents(event):
         return s.sanitary_status(rules, (), (), at, event.tz)
@@ -227,19 +228,19 @@ def status_card(status, tz, language):
             "valid_until": status.valid_until.isoformat() if status.valid_until else None}
 
 
-def door_check(registration, at, *, language="kk", facts=None):
+def door_check(registration, at, *, language="kk", facts=None, event=None):
     """The sanitary part of a check-in, decided before the scan's write transaction.
 
     Returns (decision, card, override_id): decision "allow", "warn" or "block"; card goes into the
     answer (None when the event checks nothing). An unused override of an organizer turns "block"
     into "warn": override_id is then that override, which the entry uses up when it is written
-    (use_override). facts: as for status_for().
+    (use_override). facts, event: as for status_for().
     """
-    event = registration.event
+    event = event or registration.event
     if not checks_documents(event):
         return s.ALLOW, None, None
     rules = policy_rules(event)
-    status = status_for(registration, at, facts)
+    status = status_for(registration, at, facts, event)
     decision = s.door_decision(status, rules.mode)
     card = status_card(status, event.tz, language)
     override_id = None

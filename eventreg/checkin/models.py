@@ -140,7 +140,7 @@ ZONE_COUNT_SHARDS = 16
 ZONE_COUNT_TRIGGERS = {
     "postgresql": [
         f"""
-        CREATE FUNCTION zone_count_follows_presence() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION zone_count_follows_presence() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
             leaving integer := CASE WHEN TG_OP <> 'INSERT' THEN OLD.checkpoint_id END;
             entering integer := CASE WHEN TG_OP <> 'DELETE' THEN NEW.checkpoint_id END;

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..attestations.service import checks_documents, door_check, facts_columns, facts_from_columns, use_override
 from ..attestations.status import BLOCK as SANITARY_BLOCK
@@ -185,6 +184,9 @@ class _DoorFacts:
     when it moves the person (_ScanFacts.insert).
     """
 
+    # The scan's event: maybe a remembered device's copy (tokens.KnownDevice), which no session may hold,
+    # so it is passed along rather than reached through the registration (a lookup, too).
+    event: object
     registration: Registration
     person_id: int  # the registration's, kept apart: SQLite's write transaction expires the ORM object
     has_presence: bool
@@ -211,10 +213,7 @@ class _DoorFacts:
         if known is not None and row is not None:
             known.check(*row[-2:])
         registration = wanted.check(row[0] if row else None, event.id)
-        # Its event is the one the scan is for, maybe the worker's remembered copy (not in the session):
-        # set as loaded, so that reading it costs no lookup.
-        set_committed_value(registration, "event", event)
-        return cls(registration, registration.id, row[1] is not None, row[2], row[3] or 0, bool(row[4]),
+        return cls(event, registration, registration.id, row[1] is not None, row[2], row[3] or 0, bool(row[4]),
                    facts_from_columns(row[5], row[6]) if sanitary else None)
 
     def write(self, scan, outcome, previous_zone):
@@ -374,7 +373,7 @@ def _decide(facts, checkpoint, direction, scanned_at, language, options):
     # Sanitary status at the moment of entry (eventreg/attestations): checked last, so that an
     # organizer's one-time override is used up only by an entry that really happens.
     decision, sanitary, override_id = door_check(registration, scanned_at, language=language,
-                                                 facts=facts.sanitary_facts)
+                                                 facts=facts.sanitary_facts, event=facts.event)
     if decision == SANITARY_BLOCK:
         return Outcome(403, {"result": "attestation_required", "participant": card, "sanitary": sanitary}), None
     if override_id is not None:

@@ -26,4 +26,7 @@ def exit_now(app):
     sys.stdout.flush()
     sys.stderr.flush()
     code = ending.code
-    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr, flush=True)  # as Python prints sys.exit("a message")
+        code = 1
+    os._exit(code or 0)
