@@ -14,7 +14,8 @@ TEST_DEBS="chromium zbar-tools poppler-utils"
 install_debs() {
   local missing=()
   for pkg in "$@"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    # Installed, not merely known: a removed package keeps its configuration and dpkg -s still finds it.
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "Installing Debian packages: ${missing[*]}"
