@@ -74,9 +74,10 @@ def decode(secret_key, code, event_id):
 
 
 # A badge is scanned at the entrance, at each activity and on the way out, and checking its signature
-# costs a check-in more than any of its statements: each process checks a code once and remembers it. Only genuine codes
-# are remembered (lru_cache keeps no exceptions), so forged ones cannot fill it; 20,000 codes of ~70
-# characters are a few MB. A reissued badge's old code stays genuine: the caller refuses its generation.
+# costs a check-in more than any of its statements: each process checks a code once and remembers it.
+# Only genuine codes are remembered (lru_cache keeps no exceptions), so forged ones cannot fill it; 20,000
+# codes of ~70 characters are a few MB. A reissued badge's old code stays genuine: the caller refuses its
+# generation.
 @lru_cache(maxsize=20_000)
 def _genuine(code, secret_key, event_id):
     if len(code) != _ENCODED_LENGTH or not code.upper().startswith(PREFIX):

@@ -23,18 +23,18 @@ branch_labels = None
 depends_on = None
 
 
-def _drop_triggers():
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER presence_counts ON presence")
-        op.execute("DROP FUNCTION zone_count_follows_presence()")
-    else:
-        for trigger in ("presence_enters", "presence_moves", "presence_leaves"):
-            op.execute(f"DROP TRIGGER {trigger}")
+def _one_row_per_zone():
+    """Migration b13abbec73fa, whose upgrade makes the one-row counters and their triggers and whose
+    downgrade drops them: this one undoes it, then makes the shards (and the reverse)."""
+    path = Path(__file__).with_name("b13abbec73fa_zone_headcounts_kept_by_triggers.py")
+    spec = importlib.util.spec_from_file_location("zone_counts_one_row", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def upgrade():
-    _drop_triggers()
-    op.drop_table('zone_count')
+    _one_row_per_zone().downgrade()
     op.create_table('zone_count',
     sa.Column('checkpoint_id', sa.Integer(), nullable=False),
     sa.Column('shard', sa.Integer(), autoincrement=False, nullable=False),
@@ -50,10 +50,6 @@ def upgrade():
 
 
 def downgrade():
-    previous = Path(__file__).with_name("b13abbec73fa_zone_headcounts_kept_by_triggers.py")
-    spec = importlib.util.spec_from_file_location("zone_counts_one_row", previous)
-    one_row = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(one_row)
-    _drop_triggers()
-    op.drop_table('zone_count')
+    one_row = _one_row_per_zone()
+    one_row.downgrade()  # the same triggers' names and the same table, now sharded
     one_row.upgrade()
