@@ -37,10 +37,12 @@ def server(database_url, tmp_path):
     log = tmp_path / "gunicorn.log"
     env = dict(os.environ, DATABASE_URL=database_url, EVENTREG_INSTANCE_PATH=str(tmp_path), SECRET_KEY="server test")
     with open(log, "w") as output:
-        # Recycled every ~20 requests: a test-sized version of the configured 5,000.
+        # Recycled every ~20 requests: a test-sized version of the configured 5,000. A worker that gunicorn's
+        # SIGTERM reaches while it boots (before it sets its own handlers) misses it and is killed after
+        # the graceful timeout: 30 s configured, 5 s here, so the test never waits that long.
         process = subprocess.Popen([str(GUNICORN), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
                                     "--workers", "2", "--max-requests", "20", "--max-requests-jitter", "5",
-                                    "wsgi:app"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                    "--graceful-timeout", "5", "wsgi:app"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
